@@ -1,0 +1,48 @@
+package dev.weft.kvstore;
+
+import dev.weft.kvstore.state.Applied;
+import dev.weft.kvstore.state.Command;
+import dev.weft.kvstore.state.KvReadView;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The replicated state as the rest of the agent uses it: propose commands, read the local view, wait for
+ * changes. Implemented over Apache Ratis by {@code RaftStore}.
+ */
+public interface ReplicatedStore extends AutoCloseable {
+
+    /**
+     * Proposes a command through Raft. Completes with the applied result once it is committed; fails with
+     * {@link NoLeaderException} when no leader can be reached in time, or {@link StoreException} otherwise.
+     */
+    CompletableFuture<Applied> submit(Command command);
+
+    /**
+     * Linearizable read barrier (Raft ReadIndex through Ratis): completes once this member's local view has
+     * applied everything committed before the call. Fails with {@link NoLeaderException} without a leader.
+     */
+    CompletableFuture<Void> readBarrier();
+
+    /** Reads the local view under its read lock. Never blocks on the network; works without quorum. */
+    <T> T read(Function<KvReadView, T> reader);
+
+    /** Wakes blocking queries when committed changes touch what they watch. */
+    Watches watches();
+
+    /** Raft status of this member: leader, peers, last contact. */
+    RaftStatus status();
+
+    /** Asks the leader to hand leadership to {@code peerId} (or to any other peer when null). */
+    CompletableFuture<Void> transferLeadership(String peerId);
+
+    /** Removes a server from the Raft configuration. */
+    CompletableFuture<Void> removePeer(String peerId);
+
+    /** Forces a Raft snapshot on this member now; completes with its log index. */
+    CompletableFuture<Long> takeSnapshot();
+
+    @Override
+    void close();
+}

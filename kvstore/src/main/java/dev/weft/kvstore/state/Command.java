@@ -1,0 +1,90 @@
+package dev.weft.kvstore.state;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Every change to the replicated state is one of these. Commands are validated before they are proposed
+ * (see {@link Limits}); anything that depends on time or randomness (now, session IDs) is decided by the
+ * proposer and carried inside the command so that {@link KvState#apply} stays deterministic.
+ *
+ * <p>Index parameters named {@code cas} use {@link #NO_CAS} for "no compare-and-set".
+ */
+public sealed interface Command {
+
+    long NO_CAS = -1L;
+
+    /** PUT /v1/kv/key[?cas=N]. Result: {@link Result.Bool}. */
+    record KvSet(String key, byte[] value, long flags, long cas) implements Command {
+        public KvSet {
+            Objects.requireNonNull(key);
+            value = value == null ? new byte[0] : value;
+        }
+    }
+
+    /** DELETE /v1/kv/key[?recurse][?cas=N]. Result: {@link Result.Bool}. */
+    record KvDelete(String key, boolean recurse, long cas) implements Command {
+        public KvDelete {
+            Objects.requireNonNull(key);
+        }
+    }
+
+    /** PUT /v1/kv/key?acquire=session. Result: {@link Result.Bool}. */
+    record KvAcquire(String key, byte[] value, long flags, String session, long nowMillis) implements Command {
+        public KvAcquire {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(session);
+            value = value == null ? new byte[0] : value;
+        }
+    }
+
+    /** PUT /v1/kv/key?release=session. Result: {@link Result.Bool}. */
+    record KvRelease(String key, byte[] value, long flags, String session) implements Command {
+        public KvRelease {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(session);
+            value = value == null ? new byte[0] : value;
+        }
+    }
+
+    /** PUT /v1/txn: all operations or none. Result: {@link Result.Txn}. */
+    record Txn(List<TxnOp> ops, long nowMillis) implements Command {
+        public Txn {
+            ops = List.copyOf(ops);
+        }
+    }
+
+    /** PUT /v1/session/create; the ID is chosen by the proposer. Result: {@link Result.SessionValue}. */
+    record SessionCreate(String id, String name, String node, long ttlMillis, long lockDelayMillis,
+                         Session.Behavior behavior, long nowMillis) implements Command {
+        public SessionCreate {
+            Objects.requireNonNull(id);
+            name = name == null ? "" : name;
+            node = node == null ? "" : node;
+            behavior = behavior == null ? Session.Behavior.RELEASE : behavior;
+        }
+    }
+
+    /** PUT /v1/session/renew/id: moves the deadline to now + TTL. Result: {@link Result.SessionValue} (null if gone). */
+    record SessionRenew(String id, long nowMillis) implements Command {
+    }
+
+    /** PUT /v1/session/destroy/id. Result: {@link Result.Bool}. */
+    record SessionDestroy(String id, long nowMillis) implements Command {
+    }
+
+    /**
+     * Proposed by the leader when it sees a session past its deadline. Applied only if the session's deadline
+     * is still at or before {@code nowMillis} (a renew may have won the race). Result: {@link Result.Bool}.
+     */
+    record SessionExpire(String id, long nowMillis) implements Command {
+    }
+
+    /** Replaces the whole state with a snapshot produced by {@link StateCodec#write}. Result: {@link Result.Bool}. */
+    record Restore(byte[] snapshot) implements Command {
+    }
+
+    /** Drops KV tombstones whose delete index is at or below {@code upToIndex}. Result: {@link Result.Bool}. */
+    record ReapTombstones(long upToIndex) implements Command {
+    }
+}
