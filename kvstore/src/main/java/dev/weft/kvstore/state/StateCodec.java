@@ -1,22 +1,171 @@
 package dev.weft.kvstore.state;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 
 /**
- * Snapshot format of the whole state: magic, version, last applied index, tables, CRC32 of everything before
- * it. {@link #read} verifies the checksum and throws {@link IOException} on corruption.
+ * Snapshot format of the whole state: magic {@code WEFTSNAP}, version, indexes, the tables, then the CRC32 of
+ * everything before it. {@link #read} verifies magic, version, bounds and checksum and throws
+ * {@link IOException} on any corruption; it never returns a partially read state.
  */
 public final class StateCodec {
+    private static final byte[] MAGIC = "WEFTSNAP".getBytes(StandardCharsets.US_ASCII);
+    private static final int VERSION = 1;
+    private static final int MAX_STRING = 1 << 20;
+
     private StateCodec() {
     }
 
     public static void write(KvState state, OutputStream out) throws IOException {
-        throw new IOException("pending");
+        CRC32 crc = new CRC32();
+        DataOutputStream d = new DataOutputStream(new CheckedOutputStream(out, crc));
+        d.write(MAGIC);
+        d.writeInt(VERSION);
+        d.writeLong(state.lastIndex);
+        d.writeLong(state.kvIndex);
+        d.writeLong(state.sessionsIndex);
+        d.writeInt(state.kv.size());
+        for (KvEntry e : state.kv.values()) {
+            writeString(d, e.key());
+            d.writeInt(e.value().length);
+            d.write(e.value());
+            d.writeLong(e.flags());
+            d.writeLong(e.createIndex());
+            d.writeLong(e.modifyIndex());
+            d.writeLong(e.lockIndex());
+            writeString(d, e.session());
+        }
+        writeLongMap(d, state.tombstones);
+        writeLongMap(d, state.lockDelays);
+        d.writeInt(state.sessions.size());
+        for (Session s : state.sessions.values()) {
+            writeString(d, s.id());
+            writeString(d, s.name());
+            writeString(d, s.node());
+            d.writeLong(s.ttlMillis());
+            d.writeLong(s.lockDelayMillis());
+            d.writeByte(s.behavior().ordinal());
+            d.writeLong(s.createIndex());
+            d.writeLong(s.modifyIndex());
+            d.writeLong(s.expiresAtMillis());
+        }
+        d.flush();
+        // The checksum itself is written outside the checked stream.
+        new DataOutputStream(out).writeLong(crc.getValue());
+        out.flush();
     }
 
     public static KvState read(InputStream in) throws IOException {
-        throw new IOException("pending");
+        CRC32 crc = new CRC32();
+        DataInputStream d = new DataInputStream(new CheckedInputStream(in, crc));
+        try {
+            byte[] magic = new byte[MAGIC.length];
+            d.readFully(magic);
+            if (!Arrays.equals(magic, MAGIC)) {
+                throw new IOException("not a weft snapshot (bad magic)");
+            }
+            int version = d.readInt();
+            if (version != VERSION) {
+                throw new IOException("unsupported snapshot version " + version);
+            }
+            KvState s = new KvState();
+            s.lastIndex = d.readLong();
+            s.kvIndex = d.readLong();
+            s.sessionsIndex = d.readLong();
+            int n = count(d.readInt());
+            for (int i = 0; i < n; i++) {
+                String key = readString(d);
+                int len = d.readInt();
+                if (len < 0 || len > Limits.MAX_VALUE_BYTES) {
+                    throw new IOException("corrupt snapshot: value length " + len);
+                }
+                byte[] value = new byte[len];
+                d.readFully(value);
+                KvEntry e = new KvEntry(key, value, d.readLong(), d.readLong(), d.readLong(), d.readLong(),
+                        readString(d));
+                s.kv.put(key, e);
+                s.valueBytes += len;
+            }
+            readLongMap(d, s.tombstones);
+            readLongMap(d, s.lockDelays);
+            int ns = count(d.readInt());
+            Session.Behavior[] behaviors = Session.Behavior.values();
+            for (int i = 0; i < ns; i++) {
+                String id = readString(d);
+                String name = readString(d);
+                String node = readString(d);
+                long ttl = d.readLong();
+                long lockDelay = d.readLong();
+                int b = d.readUnsignedByte();
+                if (b >= behaviors.length) {
+                    throw new IOException("corrupt snapshot: session behavior " + b);
+                }
+                s.sessions.put(id, new Session(id, name, node, ttl, lockDelay, behaviors[b], d.readLong(),
+                        d.readLong(), d.readLong()));
+            }
+            long expected = crc.getValue();
+            long stored = new DataInputStream(in).readLong();
+            if (stored != expected) {
+                throw new IOException("corrupt snapshot: checksum mismatch");
+            }
+            return s;
+        } catch (EOFException e) {
+            throw new IOException("corrupt snapshot: truncated", e);
+        }
+    }
+
+    private static int count(int n) throws IOException {
+        if (n < 0) {
+            throw new IOException("corrupt snapshot: negative count");
+        }
+        return n;
+    }
+
+    private static void writeLongMap(DataOutputStream d, Map<String, Long> map) throws IOException {
+        d.writeInt(map.size());
+        for (Map.Entry<String, Long> e : map.entrySet()) {
+            writeString(d, e.getKey());
+            d.writeLong(e.getValue());
+        }
+    }
+
+    private static void readLongMap(DataInputStream d, Map<String, Long> map) throws IOException {
+        int n = count(d.readInt());
+        for (int i = 0; i < n; i++) {
+            map.put(readString(d), d.readLong());
+        }
+    }
+
+    static void writeString(DataOutputStream d, String s) throws IOException {
+        if (s == null) {
+            d.writeInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        d.writeInt(b.length);
+        d.write(b);
+    }
+
+    static String readString(DataInputStream d) throws IOException {
+        int len = d.readInt();
+        if (len == -1) {
+            return null;
+        }
+        if (len < 0 || len > MAX_STRING) {
+            throw new IOException("corrupt snapshot: string length " + len);
+        }
+        byte[] b = new byte[len];
+        d.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
     }
 }
