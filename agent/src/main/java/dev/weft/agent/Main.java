@@ -1,0 +1,91 @@
+package dev.weft.agent;
+
+import dev.weft.agent.cli.AgentCommand;
+import dev.weft.agent.cli.CliFailure;
+import dev.weft.agent.cli.CliIo;
+import dev.weft.agent.cli.KvCommand;
+import dev.weft.agent.cli.MembersCommand;
+import dev.weft.agent.cli.OperatorCommand;
+import dev.weft.agent.cli.SnapshotCommand;
+import dev.weft.agent.cli.VersionCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.lang.reflect.Constructor;
+import java.util.concurrent.Callable;
+
+/**
+ * The {@code weft} command line (entry point of the shaded jar). Exit codes: 0 ok, 1 not found or failed,
+ * 2 usage error. Commands get their streams and environment from a {@link CliIo}, so tests run them in-process.
+ */
+@Command(name = "weft", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+        description = "Service discovery and overlay networking for container hosts.",
+        subcommands = {AgentCommand.class, KvCommand.class, MembersCommand.class, OperatorCommand.class,
+                SnapshotCommand.class, VersionCommand.class, HelpCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(CliIo.system(), args));
+    }
+
+    /** Runs one command line with the given streams; returns the exit code. */
+    public static int run(CliIo io, String... args) {
+        CommandLine cl = new CommandLine(new Main(), new Factory(io));
+        cl.setOut(io.out());
+        cl.setErr(io.err());
+        cl.setPosixClusteredShortOptionsAllowed(false);
+        cl.setExpandAtFiles(false);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (ex instanceof CliFailure f) {
+                io.err().println(f.getMessage());
+                io.err().flush();
+                return f.exitCode();
+            }
+            io.err().println("Error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            io.err().flush();
+            return 1;
+        });
+        int code = cl.execute(args);
+        io.out().flush();
+        io.err().flush();
+        return code;
+    }
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "Missing required subcommand");
+    }
+
+    /** Version for {@code weft --version}. */
+    public static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"weft v" + Version.version()};
+        }
+    }
+
+    /** Builds commands that take a {@link CliIo} in their constructor; everything else the default way. */
+    private static final class Factory implements CommandLine.IFactory {
+        private final CliIo io;
+
+        Factory(CliIo io) {
+            this.io = io;
+        }
+
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                Constructor<K> c = cls.getDeclaredConstructor(CliIo.class);
+                return c.newInstance(io);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
+        }
+    }
+}

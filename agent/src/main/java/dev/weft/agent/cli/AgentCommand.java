@@ -1,0 +1,183 @@
+package dev.weft.agent.cli;
+
+import dev.weft.agent.AgentConfig;
+import dev.weft.agent.AgentServer;
+import dev.weft.agent.Version;
+import dev.weft.kvstore.StoreException;
+import dev.weft.kvstore.raft.RaftConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code weft agent}: runs an agent until SIGINT/SIGTERM. Flags follow Consul's names. */
+@Command(name = "agent", description = "Run a weft agent", mixinStandardHelpOptions = true, sortOptions = false)
+public final class AgentCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(AgentCommand.class);
+
+    private final CliIo io;
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-dev", "--dev"}, description = "One server on 127.0.0.1 with a temporary data dir")
+    boolean dev;
+    @Option(names = {"-server", "--server"}, description = "Run as a Raft server")
+    boolean server;
+    @Option(names = {"-bootstrap-expect", "--bootstrap-expect"}, paramLabel = "N",
+            description = "Servers that form the initial cluster (0 = join an existing one)")
+    Integer bootstrapExpect;
+    @Option(names = {"-retry-join", "--retry-join"}, paramLabel = "HOST:PORT",
+            description = "Raft address of another server (repeatable)")
+    List<String> retryJoin = new ArrayList<>();
+    @Option(names = {"-node", "--node"}, paramLabel = "NAME", description = "Node name (default: host name)")
+    String node;
+    @Option(names = {"-bind", "--bind"}, paramLabel = "IP", description = "Raft bind and advertise address")
+    String bind;
+    @Option(names = {"-client", "--client"}, paramLabel = "IP", description = "HTTP API bind address")
+    String client;
+    @Option(names = {"-data-dir", "--data-dir"}, paramLabel = "DIR", description = "Raft log and snapshots")
+    Path dataDir;
+    @Option(names = {"-http-port", "--http-port"}, paramLabel = "PORT", description = "HTTP API port (8500)")
+    Integer httpPort;
+    @Option(names = {"-raft-port", "--raft-port"}, paramLabel = "PORT", description = "Raft port (8300)")
+    Integer raftPort;
+    @Option(names = {"-datacenter", "--datacenter"}, paramLabel = "DC", description = "Datacenter (dc1)")
+    String datacenter;
+    @Option(names = {"-snapshot-threshold", "--snapshot-threshold"}, paramLabel = "N",
+            description = "Raft snapshot every N applied entries (" + RaftConfig.DEFAULT_SNAPSHOT_EVERY + ")")
+    Long snapshotThreshold;
+
+    public AgentCommand(CliIo io) {
+        this.io = io;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        AgentConfig cfg = config();
+        Path tempDir = dev ? cfg.dataDir() : null;
+        AgentServer agent;
+        try {
+            agent = AgentServer.start(cfg);
+        } catch (StoreException | IllegalArgumentException e) {
+            deleteQuietly(tempDir);
+            throw new CliFailure("Error starting agent: " + e.getMessage());
+        }
+        banner(agent, tempDir != null);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("caught shutdown signal, leaving gracefully");
+            try {
+                agent.close();
+            } finally {
+                deleteQuietly(tempDir);
+                stopped.countDown();
+            }
+        }, "weft-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    AgentConfig config() throws IOException {
+        String name = node != null ? node : hostName();
+        Path dir = dataDir;
+        if (dev) {
+            if (dir == null) {
+                dir = Files.createTempDirectory("weft-dev-");
+            }
+        } else {
+            if (!server) {
+                throw new ParameterException(spec.commandLine(),
+                        "Only server agents are supported for now: add -server (or use -dev)");
+            }
+            if (dir == null) {
+                throw new ParameterException(spec.commandLine(), "Must specify -data-dir (or use -dev)");
+            }
+        }
+        AgentConfig cfg = AgentConfig.defaults(name, dir).withDev(dev);
+        int expect = bootstrapExpect != null ? bootstrapExpect : dev ? 1 : retryJoin.isEmpty() ? 1 : 0;
+        cfg = cfg.withCluster(expect, retryJoin);
+        if (datacenter != null) {
+            cfg = cfg.withDatacenter(datacenter);
+        }
+        cfg = cfg.withAddresses(bind != null ? bind : AgentConfig.LOOPBACK, client != null ? client
+                : AgentConfig.LOOPBACK);
+        cfg = cfg.withPorts(httpPort != null ? httpPort : AgentConfig.DEFAULT_HTTP_PORT,
+                raftPort != null ? raftPort : AgentConfig.DEFAULT_RAFT_PORT);
+        if (snapshotThreshold != null) {
+            cfg = cfg.withSnapshotThreshold(snapshotThreshold);
+        }
+        return cfg;
+    }
+
+    private void banner(AgentServer agent, boolean temporary) {
+        AgentConfig c = agent.config();
+        io.out().println("==> weft agent running!");
+        io.out().println("           Version: " + Version.version());
+        io.out().println("         Node name: '" + c.nodeName() + "'");
+        io.out().println("        Datacenter: '" + c.datacenter() + "'");
+        io.out().println("            Server: true (bootstrap-expect " + c.bootstrapExpect() + ")");
+        io.out().println("          HTTP API: http://" + agent.httpAddr());
+        io.out().println("              Raft: " + agent.raftAddress());
+        io.out().println("          Data dir: " + c.dataDir() + (temporary ? " (temporary, removed on exit)" : ""));
+        io.out().println();
+        io.out().println("==> Log data will now stream in as it occurs:");
+        io.out().flush();
+    }
+
+    static String hostName() {
+        try {
+            Path p = Path.of("/proc/sys/kernel/hostname");
+            if (Files.isReadable(p)) {
+                String h = Files.readString(p).strip();
+                if (!h.isEmpty()) {
+                    return h;
+                }
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "weft";
+        }
+    }
+
+    static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.weft.agent.http;
+
+import dev.weft.kvstore.ReplicatedStore;
+import dev.weft.kvstore.state.Applied;
+import dev.weft.kvstore.state.Command;
+import dev.weft.kvstore.state.Result;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/** What the endpoints share: the store, the agent's identity, metrics, blocking reads and a clock. */
+final class ApiContext {
+    final ReplicatedStore store;
+    final AgentInfo agent;
+    final PrometheusMeterRegistry registry;
+    final SharedReadBarrier readBarrier;
+    final BlockingQueries queries;
+    /** For CPU-heavy work that must stay off the event loops (snapshot encoding and checking). */
+    final Executor blockingExecutor;
+    final Clock clock;
+
+    ApiContext(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry, Executor blockingExecutor,
+               Clock clock) {
+        this.store = store;
+        this.agent = agent;
+        this.registry = registry;
+        this.readBarrier = new SharedReadBarrier(store::readBarrier);
+        this.queries = new BlockingQueries(store, readBarrier, registry);
+        this.blockingExecutor = blockingExecutor;
+        this.clock = clock;
+    }
+
+    long now() {
+        return clock.millis();
+    }
+
+    /** Proposes a command; a synchronous failure is turned into a failed future. */
+    CompletableFuture<Applied> submit(Command command) {
+        try {
+            return store.submit(command);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The applied result; {@link Result.Invalid} becomes a 500 with its message, as Consul answers RPC errors. */
+    static Result result(Applied applied) {
+        Result r = applied.result();
+        if (r instanceof Result.Invalid invalid) {
+            throw new HttpError(500, invalid.message());
+        }
+        return r;
+    }
+
+    static boolean bool(Applied applied) {
+        Result r = result(applied);
+        if (r instanceof Result.Bool b) {
+            return b.value();
+        }
+        throw new IllegalStateException("unexpected result " + r.getClass().getSimpleName());
+    }
+}

@@ -1,0 +1,102 @@
+package dev.weft.agent.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Enforces each route's body limit before the aggregator buffers anything: a declared Content-Length over the
+ * limit is refused with 413 at once (nothing of that size is allocated, and no "100 Continue" is sent); a chunked
+ * body is counted as it streams and refused when it crosses the limit. The refused connection is closed, since
+ * the rest of its body is not read.
+ */
+final class BodyLimits extends ChannelInboundHandlerAdapter {
+    private final Router router;
+    private long limit;
+    private long received;
+    private boolean discarding;
+    private String method;
+    private Router.Route route;
+
+    BodyLimits(Router router) {
+        this.router = router;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest req) {
+            discarding = false;
+            received = 0;
+            method = req.method().name();
+            String uri = req.uri();
+            int q = uri.indexOf('?');
+            route = router.find(q < 0 ? uri : uri.substring(0, q));
+            limit = route == null ? Router.DEFAULT_MAX_BODY_BYTES : route.maxBody(method);
+            if (req.decoderResult().isFailure()) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            long declared;
+            try {
+                declared = HttpUtil.getContentLength(req, -1L);
+            } catch (NumberFormatException e) {
+                refuse(ctx, HttpResponseStatus.BAD_REQUEST, "Bad request: invalid Content-Length");
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (declared > limit) {
+                reject(ctx, declared);
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            if (discarding) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            received += content.content().readableBytes();
+            if (received > limit) {
+                reject(ctx, received);
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (content instanceof LastHttpContent) {
+                received = 0;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void reject(ChannelHandlerContext ctx, long size) {
+        String message = route == null
+                ? "Request body too large, max size: " + limit + " bytes"
+                : route.tooLarge(method, size);
+        refuse(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, message);
+    }
+
+    /** Answers and closes the connection; the rest of the request is discarded. */
+    private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+        discarding = true;
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(message, StandardCharsets.UTF_8));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, ApiResponse.TEXT);
+        resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes());
+        resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.weft.agent.http;
+
+import dev.weft.kvstore.state.Limits;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Maps a path to its route: exact paths first, then the longest matching prefix. */
+final class Router {
+    /** Default body limit of endpoints that take small JSON bodies. */
+    static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+    /**
+     * One route: a path (exact, or a prefix ending in "/"), its methods, the metrics path group, and its endpoint.
+     */
+    record Route(String path, boolean prefix, Set<String> methods, String group, Endpoint endpoint) {
+
+        /** Body limit of a request on this route and the message of the 413 answer when a body exceeds it. */
+        int maxBody(String method) {
+            if (group.equals("/v1/kv") && method.equals("PUT")) {
+                return Limits.MAX_VALUE_BYTES;
+            }
+            if (group.equals("/v1/txn")) {
+                return TxnEndpoint.MAX_BODY_BYTES;
+            }
+            if (group.equals("/v1/snapshot") && method.equals("PUT")) {
+                return SnapshotEndpoint.MAX_RESTORE_BYTES;
+            }
+            return DEFAULT_MAX_BODY_BYTES;
+        }
+
+        String tooLarge(String method, long size) {
+            if (group.equals("/v1/kv") && method.equals("PUT")) {
+                return KvEndpoint.tooLarge(size);
+            }
+            return "Request body too large, max size: " + maxBody(method) + " bytes";
+        }
+    }
+
+    private final Map<String, Route> exact = new HashMap<>();
+    private final List<Route> prefixes = new ArrayList<>();
+
+    Router(ApiContext ctx) {
+        KvEndpoint kv = new KvEndpoint(ctx);
+        Set<String> kvMethods = Set.of("GET", "PUT", "DELETE");
+        add(new Route("/v1/kv", false, kvMethods, "/v1/kv", kv));
+        add(new Route(KvEndpoint.PREFIX, true, kvMethods, "/v1/kv", kv));
+        add(new Route("/v1/txn", false, Set.of("PUT"), "/v1/txn", new TxnEndpoint(ctx)));
+
+        SessionEndpoint sessions = new SessionEndpoint(ctx);
+        add(new Route(SessionEndpoint.CREATE, false, Set.of("PUT"), "/v1/session", sessions));
+        add(new Route(SessionEndpoint.RENEW, true, Set.of("PUT"), "/v1/session", sessions));
+        add(new Route(SessionEndpoint.DESTROY, true, Set.of("PUT"), "/v1/session", sessions));
+        add(new Route(SessionEndpoint.INFO, true, Set.of("GET"), "/v1/session", sessions));
+        add(new Route(SessionEndpoint.LIST, false, Set.of("GET"), "/v1/session", sessions));
+        add(new Route(SessionEndpoint.NODE, true, Set.of("GET"), "/v1/session", sessions));
+
+        ClusterEndpoint cluster = new ClusterEndpoint(ctx);
+        add(new Route(ClusterEndpoint.LEADER, false, Set.of("GET"), "/v1/status", cluster));
+        add(new Route(ClusterEndpoint.PEERS, false, Set.of("GET"), "/v1/status", cluster));
+        add(new Route(ClusterEndpoint.SELF, false, Set.of("GET"), "/v1/agent", cluster));
+        add(new Route(ClusterEndpoint.MEMBERS, false, Set.of("GET"), "/v1/agent", cluster));
+        add(new Route(ClusterEndpoint.RAFT_CONFIGURATION, false, Set.of("GET"), "/v1/operator", cluster));
+        add(new Route(ClusterEndpoint.RAFT_PEER, false, Set.of("DELETE"), "/v1/operator", cluster));
+        add(new Route(ClusterEndpoint.TRANSFER_LEADER, false, Set.of("POST", "PUT"), "/v1/operator", cluster));
+
+        add(new Route(MetricsEndpoint.PATH, false, Set.of("GET"), "/v1/agent/metrics", new MetricsEndpoint(ctx)));
+        add(new Route(SnapshotEndpoint.PATH, false, Set.of("GET", "PUT"), "/v1/snapshot", new SnapshotEndpoint(ctx)));
+        prefixes.sort(Comparator.comparingInt((Route r) -> r.path().length()).reversed());
+    }
+
+    private void add(Route r) {
+        if (r.prefix()) {
+            prefixes.add(r);
+        } else {
+            exact.put(r.path(), r);
+        }
+    }
+
+    /** @return the route of the path, or null (404) */
+    Route find(String path) {
+        Route r = exact.get(path);
+        if (r != null) {
+            return r;
+        }
+        for (Route p : prefixes) {
+            if (path.startsWith(p.path())) {
+                return p;
+            }
+        }
+        return null;
+    }
+}

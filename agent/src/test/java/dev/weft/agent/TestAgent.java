@@ -1,0 +1,76 @@
+package dev.weft.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+/** A real single-server agent (Raft + HTTP) on ephemeral loopback ports with a temporary data dir. */
+public final class TestAgent implements AutoCloseable {
+    private final Path dir;
+    private final AgentServer agent;
+
+    private TestAgent(Path dir, AgentServer agent) {
+        this.dir = dir;
+        this.agent = agent;
+    }
+
+    public static TestAgent start(String nodeName) throws Exception {
+        Path dir = Files.createTempDirectory("weft-agent-test-");
+        AgentConfig cfg = AgentConfig.defaults(nodeName, dir).withEphemeralPorts();
+        AgentServer agent = AgentServer.start(cfg);
+        TestAgent t = new TestAgent(dir, agent);
+        awaitTrue("leader elected", Duration.ofSeconds(30), () -> agent.status().isLeader());
+        return t;
+    }
+
+    public AgentServer agent() {
+        return agent;
+    }
+
+    /** host:port of the HTTP API. */
+    public String httpAddr() {
+        return agent.httpAddr();
+    }
+
+    public String baseUrl() {
+        return "http://" + agent.httpAddr();
+    }
+
+    /** Current value of a gauge in the agent's registry, or -1 when absent. */
+    public double gauge(String name) {
+        var g = agent.registry().find(name).gauge();
+        return g == null ? -1 : g.value();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            agent.close();
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** Polls {@code condition} until it holds or the deadline passes (then fails with {@code what}). */
+    public static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for: " + what);
+            }
+        }
+    }
+}

@@ -1,0 +1,871 @@
+package dev.weft.kvstore.raft;
+
+import dev.weft.kvstore.NoLeaderException;
+import dev.weft.kvstore.RaftStatus;
+import dev.weft.kvstore.ReplicatedStore;
+import dev.weft.kvstore.StoreException;
+import dev.weft.kvstore.Watches;
+import dev.weft.kvstore.codec.CommandCodec;
+import dev.weft.kvstore.state.Applied;
+import dev.weft.kvstore.state.Command;
+import dev.weft.kvstore.state.KvReadView;
+import dev.weft.kvstore.state.Result;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ReadException;
+import org.apache.ratis.protocol.exceptions.ReadIndexException;
+import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * {@link ReplicatedStore} over Apache Ratis (gRPC transport): one Raft server (the member), one Raft client for
+ * proposals and read barriers, the {@link WeftStateMachine}, and a leader-duties thread.
+ *
+ * <p><b>Identity.</b> The peer ID is derived from the Raft address ({@code 127.0.0.1:8300} is
+ * {@code 127.0.0.1-8300}); the group ID from the datacenter name. Restarting on the same address and data
+ * directory keeps the identity; the log, snapshots and Raft metadata live in {@code dataDir/raft}.
+ *
+ * <p><b>Bootstrap.</b> If {@code dataDir/raft} already holds the group, the member recovers it (peers come from
+ * the log). Otherwise, with {@code bootstrapExpect > 0}, the initial configuration is this member plus the
+ * join addresses and must have exactly {@code bootstrapExpect} servers; every initial server must be started
+ * with the same set. With {@code bootstrapExpect == 0} the member starts empty, asks the join addresses for the
+ * current configuration and has the leader add it (Raft configuration change, Mode ADD); the leader then brings
+ * it up to date by log replication or snapshot install.
+ *
+ * <p><b>Writes.</b> {@link #submit} goes through Ratis' ordered async client, which pipelines many outstanding
+ * requests; the leader batches them into append-entries and group-commits them with one fsync per batch.
+ * A proposal fails with {@link NoLeaderException} when no leader answers within {@code requestTimeout}.
+ * The reply comes from the leader: this member's local view may not include the write yet; use
+ * {@link #readBarrier()} for read-your-writes on a follower.
+ *
+ * <p><b>Reads.</b> {@link #readBarrier()} is a linearizable read executed on this member: Ratis runs it with
+ * read option {@code LINEARIZABLE} and leader leases enabled, so the leader answers from its lease while the
+ * lease is valid (a majority acknowledged a heartbeat within {@code 0.9 × electionMin}) and falls back to
+ * ReadIndex (a heartbeat round to a majority) otherwise; a follower asks the leader for the read index and
+ * completes once it has applied up to it. {@link #read} never touches the network.
+ *
+ * <p><b>Leader duties.</b> While this member is the ready leader, a single thread runs the {@link LeaderDuty}s
+ * every second with the injected clock and proposes what they return (session expiry is built in).
+ *
+ * <p>Threads: the Ratis server and client, {@code weft-raft-leader-*} (leader duties) and
+ * {@code weft-raft-admin-*} (blocking admin calls). All stop in {@link #close()}.
+ */
+public final class RaftStore implements ReplicatedStore {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftStore.class);
+
+    /** Largest encoded command accepted (for example a {@code Restore}); larger proposals fail. */
+    public static final int MAX_ENTRY_BYTES = 16 * 1024 * 1024;
+    /** gRPC message limit; above one maximal entry plus a batch of small ones. */
+    static final int GRPC_MESSAGE_MAX_BYTES = 64 * 1024 * 1024;
+    static final Duration LEADER_TICK = Duration.ofSeconds(1);
+    private static final Duration RETRY_SLEEP = Duration.ofMillis(100);
+    private static final Duration JOIN_RETRY_PAUSE = Duration.ofMillis(500);
+    private static final String MEMBER_FILE = "member-address";
+    private static final int SNAPSHOT_RETENTION = 2;
+
+    private final RaftConfig cfg;
+    private final RaftAddress self;
+    private final RaftPeerId selfId;
+    private final RaftGroupId groupId;
+    private final RaftServer server;
+    /** Replaced when Ratis' ordered client gives up (see {@link #recoverClient}). */
+    private final AtomicReference<RaftClient> client;
+    private final WeftStateMachine stateMachine;
+    private final Clock clock;
+    private final ScheduledExecutorService leaderDuties;
+    private final ExecutorService admin;
+    private final List<LeaderDuty> duties = new CopyOnWriteArrayList<>(List.of(LeaderDuty.SESSION_EXPIRY));
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** System.nanoTime() of the last observed contact from a leader; Long.MIN_VALUE when never. */
+    private volatile long lastContactNanos = Long.MIN_VALUE;
+
+    private RaftStore(RaftConfig cfg, RaftAddress self, RaftGroupId groupId, RaftServer server, RaftClient client,
+                      WeftStateMachine stateMachine, Clock clock) {
+        this.cfg = cfg;
+        this.self = self;
+        this.selfId = self.peerId();
+        this.groupId = groupId;
+        this.server = server;
+        this.client = new AtomicReference<>(client);
+        this.stateMachine = stateMachine;
+        this.clock = clock;
+        this.leaderDuties = Executors.newSingleThreadScheduledExecutor(daemon("weft-raft-leader-" + selfId));
+        this.admin = Executors.newSingleThreadExecutor(daemon("weft-raft-admin-" + selfId));
+        long tick = LEADER_TICK.toMillis();
+        leaderDuties.scheduleWithFixedDelay(this::runLeaderDuties, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts (or recovers, or joins) this Raft member with the system clock. */
+    public static RaftStore start(RaftConfig cfg, MeterRegistry registry) {
+        return start(cfg, registry, Clock.systemUTC());
+    }
+
+    /**
+     * Starts this Raft member and blocks until it is running (and, when joining, until the leader added it).
+     *
+     * @throws IllegalArgumentException when the configuration is inconsistent (for example the initial cluster
+     *                                  would not have exactly {@code bootstrapExpect} servers)
+     * @throws StoreException           when the server cannot start or cannot join in time
+     */
+    public static RaftStore start(RaftConfig cfg, MeterRegistry registry, Clock clock) {
+        Objects.requireNonNull(cfg, "cfg");
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(clock, "clock");
+        validate(cfg);
+        Path raftDir = cfg.dataDir().resolve("raft");
+        RaftAddress self;
+        try {
+            Files.createDirectories(raftDir);
+            self = selfAddress(cfg, raftDir);
+        } catch (IOException e) {
+            throw new StoreException("cannot prepare Raft data directory " + raftDir, e);
+        }
+        RaftPeerId selfId = self.peerId();
+        RaftGroupId groupId = groupId(cfg.datacenter());
+        List<RaftAddress> others = joinAddresses(cfg, self);
+        boolean recover = Files.isDirectory(raftDir.resolve(groupId.getUuid().toString()));
+
+        RaftGroup group;
+        RaftStorage.StartupOption option;
+        String mode;
+        if (recover) {
+            group = RaftGroup.valueOf(groupId);
+            option = RaftStorage.StartupOption.RECOVER;
+            mode = "recovering from " + raftDir;
+        } else if (cfg.bootstrapExpect() > 0) {
+            List<RaftPeer> peers = new ArrayList<>();
+            peers.add(self.peer());
+            others.forEach(a -> peers.add(a.peer()));
+            if (peers.size() != cfg.bootstrapExpect()) {
+                throw new IllegalArgumentException("bootstrap_expect is " + cfg.bootstrapExpect()
+                        + " but this server and its join addresses make " + peers.size() + " servers (" + self
+                        + (others.isEmpty() ? "" : ", " + others.stream().map(RaftAddress::toString)
+                        .reduce((a, b) -> a + ", " + b).orElse("")) + "); list exactly the other "
+                        + (cfg.bootstrapExpect() - 1) + " initial servers in join");
+            }
+            group = RaftGroup.valueOf(groupId, peers);
+            option = RaftStorage.StartupOption.FORMAT;
+            mode = "bootstrapping a new cluster of " + peers.size();
+        } else {
+            if (others.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "bootstrap_expect is 0 (join an existing cluster) but no join address is configured");
+            }
+            group = RaftGroup.valueOf(groupId);
+            option = RaftStorage.StartupOption.FORMAT;
+            mode = "joining via " + others;
+        }
+
+        WeftStateMachine sm = new WeftStateMachine(new Watches(), registry);
+        RaftServer server = null;
+        RaftClient client = null;
+        try {
+            server = RaftServer.newBuilder()
+                    .setServerId(selfId)
+                    .setGroup(group)
+                    .setStateMachine(sm)
+                    .setProperties(serverProperties(cfg, raftDir, self))
+                    .setOption(option)
+                    .build();
+            server.start();
+            LOG.info("{}: Raft member started on {} in group {} (dc {}), {}", selfId, self, groupId.getUuid(),
+                    cfg.datacenter(), mode);
+
+            Collection<RaftPeer> peers = server.getDivision(groupId).getRaftConf().getAllPeers();
+            if (peers.stream().noneMatch(p -> p.getId().equals(selfId))) {
+                if (others.isEmpty()) {
+                    LOG.warn("{}: not in the Raft configuration and no join address; waiting to be added", selfId);
+                } else {
+                    peers = join(cfg, self, groupId, others);
+                }
+            }
+            Map<RaftPeerId, RaftPeer> clientPeers = new LinkedHashMap<>();
+            peers.forEach(p -> clientPeers.put(p.getId(), p));
+            clientPeers.putIfAbsent(selfId, self.peer());
+            client = newClient(cfg, RaftGroup.valueOf(groupId, clientPeers.values()));
+            return new RaftStore(cfg, self, groupId, server, client, sm, clock);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(client);
+            closeQuietly(server);
+            try {
+                sm.close();
+            } catch (IOException ignored) {
+                // meters only
+            }
+            if (e instanceof IllegalArgumentException || e instanceof StoreException) {
+                throw (RuntimeException) e;
+            }
+            throw new StoreException("cannot start Raft member " + self + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- ReplicatedStore ---------------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<Applied> submit(Command command) {
+        Objects.requireNonNull(command, "command");
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new StoreException("store is closed", null));
+        }
+        byte[] bytes;
+        try {
+            bytes = CommandCodec.encode(command);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                    new StoreException("cannot encode " + command.getClass().getSimpleName(), e));
+        }
+        if (bytes.length > MAX_ENTRY_BYTES - 4096) {
+            return CompletableFuture.failedFuture(new StoreException(command.getClass().getSimpleName() + " of "
+                    + bytes.length + " bytes exceeds the Raft entry limit of " + MAX_ENTRY_BYTES + " bytes", null));
+        }
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            RaftClient c = client.get();
+            sent = c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)));
+            sent.whenComplete((reply, error) -> recoverClient(c, error));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(failure("write", e));
+        }
+        return withDeadline(sent).handle((reply, error) -> {
+            if (error != null) {
+                throw failure("write", error);
+            }
+            if (!reply.isSuccess()) {
+                throw failure("write", reply.getException());
+            }
+            Result result = CommandCodec.decodeResult(reply.getMessage().getContent().toByteArray());
+            return new Applied(reply.getLogIndex(), result, Set.of(), false);
+        });
+    }
+
+    /**
+     * Linearizable read barrier run on this member (see the class comment: leader lease when valid, else
+     * ReadIndex). Completes once this member's local view has applied everything committed before the call.
+     */
+    @Override
+    public CompletableFuture<Void> readBarrier() {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new StoreException("store is closed", null));
+        }
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            RaftClient c = client.get();
+            sent = c.async().sendReadOnlyUnordered(Message.EMPTY, selfId);
+            sent.whenComplete((reply, error) -> recoverClient(c, error));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(failure("read barrier", e));
+        }
+        return withDeadline(sent).handle((reply, error) -> {
+            if (error != null) {
+                throw failure("read barrier", error);
+            }
+            if (!reply.isSuccess()) {
+                throw failure("read barrier", reply.getException());
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public <T> T read(Function<KvReadView, T> reader) {
+        return stateMachine.read(reader);
+    }
+
+    @Override
+    public Watches watches() {
+        return stateMachine.watches();
+    }
+
+    /**
+     * This member's view. {@code lastContactMillis}: 0 on the leader; on a follower the time since the last
+     * append-entries or heartbeat from the leader (Ratis' follower role info); while there is no leader, the
+     * time since the last contact this store observed (it samples every second), or -1 if it never saw one.
+     */
+    @Override
+    public RaftStatus status() {
+        RaftServer.Division division = division();
+        DivisionInfo info = division.getInfo();
+        RaftConfiguration conf = division.getRaftConf();
+        RaftPeerId leaderId = info.getLeaderId();
+        RaftPeer leader = leaderId == null ? null : findPeer(conf, leaderId);
+        long lastContact;
+        if (info.isLeader()) {
+            lastContact = 0;
+        } else {
+            long elapsed = observeContact(info);
+            if (elapsed >= 0) {
+                lastContact = elapsed;
+            } else {
+                long at = lastContactNanos;
+                lastContact = at == Long.MIN_VALUE ? -1 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - at);
+            }
+        }
+        List<RaftStatus.Peer> peers = new ArrayList<>();
+        conf.getCurrentPeers().forEach(p -> peers.add(new RaftStatus.Peer(p.getId().toString(), p.getAddress(),
+                true)));
+        conf.getCurrentPeers(RaftPeerRole.LISTENER).forEach(p -> peers.add(
+                new RaftStatus.Peer(p.getId().toString(), p.getAddress(), false)));
+        peers.sort(Comparator.comparing(RaftStatus.Peer::id));
+        return new RaftStatus(selfId.toString(), leaderId == null ? "" : leaderId.toString(),
+                leader == null ? "" : leader.getAddress(), leaderId != null, info.isLeader(), info.getCurrentTerm(),
+                division.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(), lastContact, peers);
+    }
+
+    @Override
+    public CompletableFuture<Void> transferLeadership(String peerId) {
+        return adminCall("transfer leadership", () -> {
+            RaftConfiguration conf = division().getRaftConf();
+            RaftPeerId target;
+            if (peerId == null) {
+                RaftPeerId leader = division().getInfo().getLeaderId();
+                target = conf.getCurrentPeers().stream()
+                        .map(RaftPeer::getId)
+                        .filter(id -> !id.equals(leader))
+                        .min(Comparator.comparing(RaftPeerId::toString))
+                        .orElseThrow(() -> new IllegalStateException("no other server to transfer leadership to"));
+            } else {
+                target = RaftPeerId.valueOf(peerId);
+                if (findPeer(conf, target) == null) {
+                    throw new IllegalArgumentException("unknown Raft peer " + peerId);
+                }
+            }
+            check(client.get().admin().transferLeadership(target, cfg.requestTimeout().toMillis()));
+            LOG.info("{}: leadership transferred to {}", selfId, target);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> removePeer(String peerId) {
+        Objects.requireNonNull(peerId, "peerId");
+        return adminCall("remove peer", () -> {
+            RaftPeerId id = RaftPeerId.valueOf(peerId);
+            RaftConfiguration conf = division().getRaftConf();
+            List<RaftPeer> current = List.copyOf(conf.getCurrentPeers());
+            if (current.stream().noneMatch(p -> p.getId().equals(id))) {
+                throw new IllegalArgumentException("unknown Raft peer " + peerId);
+            }
+            List<RaftPeer> next = current.stream().filter(p -> !p.getId().equals(id)).toList();
+            if (next.isEmpty()) {
+                throw new IllegalArgumentException("cannot remove the last Raft server " + peerId);
+            }
+            check(client.get().admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+                    .setServersInCurrentConf(current)
+                    .setServersInNewConf(next)
+                    .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                    .build()));
+            LOG.info("{}: removed Raft peer {}", selfId, peerId);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Long> takeSnapshot() {
+        return adminCall("snapshot", () -> {
+            // creation gap 1: snapshot whenever at least one entry was applied since the last one
+            RaftClientReply reply = client.get().getSnapshotManagementApi(selfId)
+                    .create(1, cfg.requestTimeout().toMillis());
+            check(reply);
+            return reply.getLogIndex();
+        });
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        leaderDuties.shutdownNow();
+        admin.shutdownNow();
+        closeQuietly(client.get());
+        closeQuietly(server);
+        try {
+            leaderDuties.awaitTermination(2, TimeUnit.SECONDS);
+            admin.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("{}: Raft member closed", selfId);
+    }
+
+    // ---- extras ------------------------------------------------------------------------------------------
+
+    /** This member's Raft peer ID ({@code host-port}). */
+    public String selfId() {
+        return selfId.toString();
+    }
+
+    /** This member's Raft address ({@code host:port}). */
+    public String address() {
+        return self.toString();
+    }
+
+    /** Adds a time-driven decision that the leader takes every second (see {@link LeaderDuty}). */
+    public void addLeaderDuty(LeaderDuty duty) {
+        duties.add(Objects.requireNonNull(duty));
+    }
+
+    /** First index still in this member's Raft log (grows when the log is purged after a snapshot). */
+    long logStartIndex() {
+        return division().getRaftLog().getStartIndex();
+    }
+
+    /** The Raft peer ID a member on {@code address} ({@code host:port}) has. */
+    public static String peerIdOf(String address) {
+        return RaftAddress.parse(address).peerId().toString();
+    }
+
+    // ---- leader duties -----------------------------------------------------------------------------------
+
+    private void runLeaderDuties() {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            DivisionInfo info = division().getInfo();
+            observeContact(info);
+            if (!info.isLeader() || !info.isLeaderReady()) {
+                return;
+            }
+            long now = clock.millis();
+            List<Command> due = new ArrayList<>();
+            for (LeaderDuty duty : duties) {
+                due.addAll(read(view -> duty.due(view, now)));
+            }
+            if (due.isEmpty()) {
+                return;
+            }
+            List<CompletableFuture<Applied>> proposals = new ArrayList<>();
+            for (Command c : due) {
+                proposals.add(submit(c).whenComplete((applied, error) -> {
+                    if (error == null && c instanceof Command.SessionExpire s
+                            && applied.result() instanceof Result.Bool b && b.value()) {
+                        LOG.info("{}: session {} expired (TTL), index {}", selfId, s.id(), applied.index());
+                    } else if (error != null && !closed.get()) {
+                        LOG.warn("{}: leader duty {} failed: {}", selfId, c.getClass().getSimpleName(),
+                                rootCause(error).toString());
+                    }
+                }));
+            }
+            CompletableFuture.allOf(proposals.toArray(CompletableFuture[]::new))
+                    .get(cfg.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // logged per proposal above
+        } catch (RuntimeException e) {
+            if (!closed.get()) {
+                LOG.warn("{}: leader duties failed: {}", selfId, e.toString());
+            }
+        }
+    }
+
+    /** Records and returns the follower's time since the leader's last RPC, or -1 when it has no leader. */
+    private long observeContact(DivisionInfo info) {
+        if (info.isLeader()) {
+            lastContactNanos = System.nanoTime();
+            return 0;
+        }
+        RoleInfoProto role = info.getRoleInfoProto();
+        if (info.getLeaderId() != null && role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+            long elapsed = Math.max(0, role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs());
+            lastContactNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(elapsed);
+            return elapsed;
+        }
+        return -1;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    /**
+     * Once a request of Ratis' ordered async client exhausts its retries (no leader for {@code requestTimeout}),
+     * the client closes its sliding window for good and fails every later request. Replace it with a fresh
+     * client (same peers as the current configuration) so that writes work again when a leader is back.
+     */
+    private void recoverClient(RaftClient used, Throwable error) {
+        if (error == null || closed.get()) {
+            return;
+        }
+        boolean broken = false;
+        for (Throwable t = error; t != null && !broken; t = t.getCause() == t ? null : t.getCause()) {
+            broken = t instanceof RaftRetryFailureException || t instanceof AlreadyClosedException;
+        }
+        if (!broken) {
+            return;
+        }
+        synchronized (client) {
+            if (closed.get() || client.get() != used) {
+                return;
+            }
+            Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
+            try {
+                division().getRaftConf().getCurrentPeers().forEach(p -> peers.put(p.getId(), p));
+            } catch (RuntimeException e) {
+                LOG.debug("{}: no configuration for the new client: {}", selfId, e.toString());
+            }
+            peers.putIfAbsent(selfId, self.peer());
+            client.set(newClient(cfg, RaftGroup.valueOf(groupId, peers.values())));
+            LOG.info("{}: new Raft client after {}", selfId, rootCause(error).toString());
+        }
+        Thread closer = new Thread(() -> closeQuietly(used), "weft-raft-client-close-" + selfId);
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    private RaftServer.Division division() {
+        try {
+            return server.getDivision(groupId);
+        } catch (IOException e) {
+            throw new StoreException("Raft group " + groupId + " is not running on " + selfId, e);
+        }
+    }
+
+    private interface AdminCall<T> {
+        T run() throws IOException;
+    }
+
+    private <T> CompletableFuture<T> adminCall(String what, AdminCall<T> call) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new StoreException("store is closed", null));
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        try {
+            admin.execute(() -> {
+                try {
+                    f.complete(call.run());
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    f.completeExceptionally(new StoreException(what + ": " + e.getMessage(), e));
+                } catch (Throwable t) {
+                    f.completeExceptionally(failure(what, t));
+                }
+            });
+        } catch (RuntimeException e) {
+            f.completeExceptionally(failure(what, e));
+        }
+        return f;
+    }
+
+    private <T> CompletableFuture<T> withDeadline(CompletableFuture<T> f) {
+        return f.orTimeout(cfg.requestTimeout().toMillis() + 500, TimeUnit.MILLISECONDS);
+    }
+
+    private static void check(RaftClientReply reply) throws IOException {
+        if (!reply.isSuccess()) {
+            throw reply.getException() != null ? reply.getException()
+                    : new IOException("request failed: " + reply);
+        }
+    }
+
+    /**
+     * Maps a Ratis failure: no leader, leader not ready or stepping down, read-index failures, exhausted
+     * retries and timeouts are {@link NoLeaderException}; anything else is a {@link StoreException}.
+     */
+    static StoreException failure(String what, Throwable error) {
+        Throwable root = unwrap(error);
+        if (root instanceof StoreException se) {
+            return se;
+        }
+        for (Throwable t = root; t != null; t = t.getCause()) {
+            if (t instanceof NotLeaderException || t instanceof LeaderNotReadyException
+                    || t instanceof LeaderSteppingDownException || t instanceof ReadIndexException
+                    || t instanceof ReadException || t instanceof ServerNotReadyException
+                    || t instanceof RaftRetryFailureException || t instanceof TimeoutIOException
+                    || t instanceof TimeoutException || t instanceof ConnectException) {
+                return new NoLeaderException("No cluster leader: " + what + " failed: " + t.getMessage(), root);
+            }
+            if (t instanceof AlreadyClosedException) {
+                break;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return new StoreException(what + " failed: " + root, root);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable x = t;
+        while ((x instanceof CompletionException || x instanceof ExecutionException) && x.getCause() != null) {
+            x = x.getCause();
+        }
+        return x;
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        Throwable x = unwrap(t);
+        return x instanceof StoreException && x.getCause() != null ? x.getCause() : x;
+    }
+
+    private static RaftPeer findPeer(RaftConfiguration conf, RaftPeerId id) {
+        return conf.getAllPeers().stream().filter(p -> p.getId().equals(id)).findFirst()
+                .orElseGet(() -> conf.getAllPeers(RaftPeerRole.LISTENER).stream()
+                        .filter(p -> p.getId().equals(id)).findFirst().orElse(null));
+    }
+
+    static RaftGroupId groupId(String datacenter) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("weft-" + datacenter).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static void validate(RaftConfig cfg) {
+        if (cfg.bootstrapExpect() < 0) {
+            throw new IllegalArgumentException("bootstrap_expect must be >= 0, got " + cfg.bootstrapExpect());
+        }
+        if (cfg.datacenter() == null || cfg.datacenter().isBlank()) {
+            throw new IllegalArgumentException("datacenter must not be empty");
+        }
+        if (cfg.electionMin().isNegative() || cfg.electionMin().isZero()
+                || cfg.electionMax().compareTo(cfg.electionMin()) <= 0) {
+            throw new IllegalArgumentException("need 0 < electionMin < electionMax, got " + cfg.electionMin()
+                    + " and " + cfg.electionMax());
+        }
+        if (cfg.snapshotEvery() <= 0) {
+            throw new IllegalArgumentException("snapshotEvery must be > 0, got " + cfg.snapshotEvery());
+        }
+        if (cfg.requestTimeout().toMillis() < 100) {
+            throw new IllegalArgumentException("requestTimeout must be at least 100 ms, got " + cfg.requestTimeout());
+        }
+        if (cfg.logSegmentBytes() < 1024) {
+            throw new IllegalArgumentException("logSegmentBytes must be at least 1024, got " + cfg.logSegmentBytes());
+        }
+    }
+
+    /** The join addresses other than this member, parsed and de-duplicated, in order. */
+    private static List<RaftAddress> joinAddresses(RaftConfig cfg, RaftAddress self) {
+        Set<RaftAddress> out = new LinkedHashSet<>();
+        for (String s : cfg.join()) {
+            RaftAddress a = RaftAddress.parse(s);
+            if (!a.peerId().equals(self.peerId())) {
+                out.add(a);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * This member's address. With port 0 the port is chosen once (a free port on the bind host) and kept in
+     * {@code raft/member-address}, so that the member keeps its identity across restarts.
+     */
+    private static RaftAddress selfAddress(RaftConfig cfg, Path raftDir) throws IOException {
+        Path file = raftDir.resolve(MEMBER_FILE);
+        RaftAddress stored = null;
+        if (Files.exists(file)) {
+            try {
+                stored = RaftAddress.parse(Files.readString(file, StandardCharsets.UTF_8).trim());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("ignoring unreadable {}: {}", file, e.getMessage());
+            }
+        }
+        RaftAddress self;
+        if (cfg.raftPort() != 0) {
+            self = new RaftAddress(cfg.bindHost(), cfg.raftPort());
+        } else if (stored != null && stored.host().equals(cfg.bindHost())) {
+            self = stored;
+        } else {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(cfg.bindHost()))) {
+                self = new RaftAddress(cfg.bindHost(), s.getLocalPort());
+            }
+        }
+        if (stored != null && !stored.equals(self)) {
+            LOG.warn("Raft address changed from {} to {}: this member now has the new identity {} and must be "
+                    + "added to the cluster again", stored, self, self.peerId());
+        }
+        if (!self.equals(stored)) {
+            Files.writeString(file, self + "\n", StandardCharsets.UTF_8);
+        }
+        return self;
+    }
+
+    /**
+     * Joins a running cluster: reads the current configuration from one of the join addresses (group info),
+     * then asks the leader to add this member. Retries across the addresses until a deadline.
+     */
+    private static Collection<RaftPeer> join(RaftConfig cfg, RaftAddress self, RaftGroupId groupId,
+                                             List<RaftAddress> seeds) throws IOException {
+        RaftPeerId selfId = self.peerId();
+        long deadline = System.nanoTime() + cfg.requestTimeout().multipliedBy(10).toNanos();
+        List<RaftPeer> seedPeers = seeds.stream().map(RaftAddress::peer).toList();
+        Exception last = null;
+        while (true) {
+            for (RaftAddress seed : seeds) {
+                try (RaftClient seedClient = newClient(cfg, RaftGroup.valueOf(groupId, seedPeers))) {
+                    GroupInfoReply info = seedClient.getGroupManagementApi(seed.peerId()).info(groupId);
+                    check(info);
+                    List<RaftPeer> current = List.copyOf(info.getGroup().getPeers());
+                    if (current.stream().anyMatch(p -> p.getId().equals(selfId))) {
+                        LOG.info("{}: already a member of the cluster ({} servers)", selfId, current.size());
+                        return current;
+                    }
+                    try (RaftClient c = newClient(cfg, RaftGroup.valueOf(groupId, current))) {
+                        check(c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+                                .setServersInNewConf(List.of(self.peer()))
+                                .setMode(SetConfigurationRequest.Mode.ADD)
+                                .build()));
+                    }
+                    List<RaftPeer> joined = Stream.concat(current.stream(), Stream.of(self.peer())).toList();
+                    LOG.info("{}: joined the cluster via {}; servers now {}", selfId, seed,
+                            joined.stream().map(p -> p.getId().toString()).toList());
+                    return joined;
+                } catch (IOException | RuntimeException e) {
+                    last = e;
+                    LOG.debug("{}: join via {} failed: {}", selfId, seed, e.toString());
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new StoreException("could not join the cluster via " + seeds + ": "
+                        + (last == null ? "no answer" : last.getMessage()), last);
+            }
+            try {
+                Thread.sleep(JOIN_RETRY_PAUSE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException("interrupted while joining the cluster", e);
+            }
+        }
+    }
+
+    static RaftProperties serverProperties(RaftConfig cfg, Path raftDir, RaftAddress self) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+        // Transport: bind only the configured host; one port serves Raft, client and admin RPCs.
+        GrpcConfigKeys.Server.setHost(p, self.host());
+        GrpcConfigKeys.Server.setPort(p, self.port());
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(GRPC_MESSAGE_MAX_BYTES));
+        // Elections: randomized timeout in [min, max]; heartbeats go out at min/2.
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(cfg.electionMin()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(cfg.electionMax()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(cfg.requestTimeout()));
+        // Reads: linearizable reads on any member (followers use ReadIndex); the leader uses its lease.
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+        RaftServerConfigKeys.Read.setTimeout(p, millis(cfg.requestTimeout()));
+        // Snapshots: every snapshotEvery applied entries, keep two, then purge the log up to the snapshot
+        // even if a follower is behind (it then gets the snapshot installed).
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, cfg.snapshotEvery());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, SNAPSHOT_RETENTION);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, cfg.snapshotEvery())));
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // Log: segment size from the config; fsync on every flush (Ratis default, kept on purpose); entries up
+        // to MAX_ENTRY_BYTES (the write buffer must hold one entry plus framing).
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(cfg.logSegmentBytes()));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p,
+                SizeInBytes.valueOf(Math.min(4L * 1024 * 1024, cfg.logSegmentBytes())));
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES + 64 * 1024));
+        return p;
+    }
+
+    private static RaftClient newClient(RaftConfig cfg, RaftGroup group) {
+        RaftProperties p = new RaftProperties();
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(GRPC_MESSAGE_MAX_BYTES));
+        long attempt = Math.max(500, Math.min(3000, cfg.requestTimeout().toMillis() / 2));
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(attempt, TimeUnit.MILLISECONDS));
+        // Many concurrent proposals are pipelined; beyond this many outstanding, send() blocks its caller.
+        RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
+        return RaftClient.newBuilder()
+                .setProperties(p)
+                .setRaftGroup(group)
+                .setRetryPolicy(retryPolicy(cfg.requestTimeout()))
+                .build();
+    }
+
+    /** Retries every 100 ms, but never past {@code timeout} after the request was created. */
+    static RetryPolicy retryPolicy(Duration timeout) {
+        RetryPolicy sleep = RetryPolicies.retryForeverWithSleep(millis(RETRY_SLEEP));
+        RequestTypeDependentRetryPolicy.Builder b = RequestTypeDependentRetryPolicy.newBuilder();
+        for (TypeCase t : TypeCase.values()) {
+            b.setRetryPolicy(t, sleep).setTimeout(t, millis(timeout));
+        }
+        return b.build();
+    }
+
+    private static TimeDuration millis(Duration d) {
+        return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("close failed: {}", e.toString());
+        }
+    }
+}
