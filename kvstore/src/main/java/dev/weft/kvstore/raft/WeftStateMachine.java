@@ -56,7 +56,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -73,7 +75,7 @@ import java.util.stream.Collectors;
  * so Ratis' default file-based snapshot install to lagging followers works unchanged. The file body is
  * {@link StateCodec}'s format, which carries its own CRC on top of the MD5.
  *
- * <p>Queries ({@link #query}) serve only as read barriers: they answer this member's applied index.
+ * <p>Queries ({@link #query}) serve only as read barriers: they answer the index of the last applied command.
  *
  * <p>An entry that cannot be decoded or applied means a corrupt log or members of incompatible versions;
  * skipping it would let members diverge, so apply fails and Ratis stops this member (fail-stop).
@@ -97,6 +99,8 @@ public final class WeftStateMachine extends BaseStateMachine {
 
     /** Replaced (under the write lock) when a snapshot is loaded; mutated only by apply, under the write lock. */
     private volatile KvState state = new KvState();
+    /** Futures waiting for the applied index to reach their key (read barriers). */
+    private final TreeMap<Long, List<CompletableFuture<Void>>> appliedWaiters = new TreeMap<>();
 
     public WeftStateMachine(Watches watches, MeterRegistry registry) {
         this.watches = watches;
@@ -141,6 +145,53 @@ public final class WeftStateMachine extends BaseStateMachine {
         return watches;
     }
 
+    /**
+     * Completes once this member has applied {@code index} (including Raft configuration and metadata
+     * entries). Completes on the applying thread; callers hand heavy work off. A caller that gives up should
+     * cancel or fail the returned future, which removes it.
+     */
+    public CompletableFuture<Void> awaitApplied(long index) {
+        CompletableFuture<Void> f;
+        synchronized (appliedWaiters) {
+            if (appliedIndex() >= index) {
+                return CompletableFuture.completedFuture(null);
+            }
+            f = new CompletableFuture<>();
+            appliedWaiters.computeIfAbsent(index, k -> new ArrayList<>()).add(f);
+        }
+        f.whenComplete((v, t) -> {
+            if (t != null) {
+                synchronized (appliedWaiters) {
+                    List<CompletableFuture<Void>> list = appliedWaiters.get(index);
+                    if (list != null && list.remove(f) && list.isEmpty()) {
+                        appliedWaiters.remove(index);
+                    }
+                }
+            }
+        });
+        return f;
+    }
+
+    private void completeWaiters() {
+        List<CompletableFuture<Void>> due = new ArrayList<>();
+        synchronized (appliedWaiters) {
+            if (appliedWaiters.isEmpty()) {
+                return;
+            }
+            Map<Long, List<CompletableFuture<Void>>> head = appliedWaiters.headMap(appliedIndex(), true);
+            head.values().forEach(due::addAll);
+            head.clear();
+        }
+        due.forEach(f -> f.complete(null));
+    }
+
+    /** Raft configuration and metadata entries only move the applied index. */
+    @Override
+    public void notifyTermIndexUpdated(long term, long index) {
+        super.notifyTermIndexUpdated(term, index);
+        completeWaiters();
+    }
+
     /** Highest log index applied (including Raft configuration entries), -1 before anything. */
     public long appliedIndex() {
         TermIndex ti = getLastAppliedTermIndex();
@@ -181,6 +232,7 @@ public final class WeftStateMachine extends BaseStateMachine {
             snapshotsInstalled.increment();
             LOG.info("{}: installed snapshot {} from the leader", getId(), latest.getTermIndex());
             fireAll(previous, latest.getIndex());
+            completeWaiters();
         }
         if (getLifeCycle().compareAndTransition(LifeCycle.State.PAUSED, LifeCycle.State.STARTING)) {
             getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -194,12 +246,11 @@ public final class WeftStateMachine extends BaseStateMachine {
 
     @Override
     public void close() throws IOException {
-        getLifeCycle().checkStateAndClose(() -> {
-            for (Meter m : meters) {
-                registry.remove(m);
-            }
+        getLifeCycle().checkStateAndClose();
+        synchronized (meters) {
+            meters.forEach(registry::remove);
             meters.clear();
-        });
+        }
     }
 
     // ---- apply and query ---------------------------------------------------------------------------------
@@ -228,15 +279,21 @@ public final class WeftStateMachine extends BaseStateMachine {
             lock.writeLock().unlock();
         }
         applyTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        completeWaiters();
         fire(applied);
         return CompletableFuture.completedFuture(
                 Message.valueOf(ByteString.copyFrom(CommandCodec.encodeResult(applied.result()))));
     }
 
-    /** Read barrier support: answers this member's applied index (8 bytes, big-endian). */
+    /**
+     * Read barrier support: answers the log index of the last command applied to this member's state (8 bytes,
+     * big-endian). Every write acknowledged before a linearizable read is at or below it on the leader, and a
+     * member whose applied index reaches it sees all those writes. Raft configuration and metadata entries are
+     * left out on purpose: a follower learns that they are committed only with the next heartbeat.
+     */
     @Override
     public CompletableFuture<Message> query(Message request) {
-        ByteBuffer b = ByteBuffer.allocate(Long.BYTES).putLong(0, appliedIndex());
+        ByteBuffer b = ByteBuffer.allocate(Long.BYTES).putLong(0, read(KvReadView::lastIndex));
         return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(b)));
     }
 

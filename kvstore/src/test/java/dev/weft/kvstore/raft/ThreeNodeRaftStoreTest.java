@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,12 +20,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ThreeNodeRaftStoreTest {
@@ -62,7 +65,7 @@ class ThreeNodeRaftStoreTest {
             } catch (ExecutionException e) {
                 // counted by writeAll; only StoreExceptions are acceptable failures
                 assertInstanceOf(StoreException.class, e.getCause(), e.toString());
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 throw new AssertionError("a proposal neither completed nor failed within " + WAIT + " s", e);
             }
         }
@@ -121,7 +124,7 @@ class ThreeNodeRaftStoreTest {
     @Test
     void withoutQuorumWritesAndBarriersFailFastWithNoLeaderThenRecover() throws Exception {
         try (RaftCluster c = RaftCluster.start(dir, 3,
-                cfg -> cfg.withRequestTimeout(java.time.Duration.ofSeconds(2)))) {
+                cfg -> cfg.withRequestTimeout(Duration.ofSeconds(2)))) {
             RaftStore leader = c.awaitLeader();
             int survivor = c.indexOf(leader);
             for (int i = 0; i < 3; i++) {
@@ -131,13 +134,13 @@ class ThreeNodeRaftStoreTest {
             }
             RaftStore alone = c.store(survivor);
             long start = System.nanoTime();
-            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            ExecutionException e = assertThrows(ExecutionException.class,
                     () -> alone.submit(set("x", "y")).get(WAIT, TimeUnit.SECONDS));
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertInstanceOf(NoLeaderException.class, e.getCause(), e.toString());
             assertTrue(tookMs < 6_000, "gave up after " + tookMs + " ms");
 
-            ExecutionException r = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            ExecutionException r = assertThrows(ExecutionException.class,
                     () -> alone.readBarrier().get(WAIT, TimeUnit.SECONDS));
             assertInstanceOf(NoLeaderException.class, r.getCause(), r.toString());
             // The local view still answers.
