@@ -30,9 +30,9 @@ public final class CommandCodec {
     // Command tags: never reuse or renumber; they are in every Raft log on disk.
     private static final int KV_SET = 1, KV_DELETE = 2, KV_ACQUIRE = 3, KV_RELEASE = 4, TXN = 5,
             SESSION_CREATE = 6, SESSION_RENEW = 7, SESSION_DESTROY = 8, SESSION_EXPIRE = 9, RESTORE = 10,
-            REAP_TOMBSTONES = 11;
+            REAP_TOMBSTONES = 11, BATCH = 12;
     // Result tags.
-    private static final int R_BOOL = 1, R_SESSION = 2, R_TXN = 3, R_INVALID = 4;
+    private static final int R_BOOL = 1, R_SESSION = 2, R_TXN = 3, R_INVALID = 4, R_BATCH = 5;
 
     public static byte[] encode(Command command) {
         return write(d -> {
@@ -96,11 +96,28 @@ public final class CommandCodec {
             } else if (command instanceof Command.Restore c) {
                 d.writeByte(RESTORE);
                 bytes(d, c.snapshot());
+            } else if (command instanceof Command.Batch c) {
+                d.writeByte(BATCH);
+                d.writeInt(c.commands().size());
+                for (Command sub : c.commands()) {
+                    bytes(d, encode(sub));
+                }
             } else if (command instanceof Command.ReapTombstones c) {
                 d.writeByte(REAP_TOMBSTONES);
                 d.writeLong(c.upToIndex());
             } else {
                 throw new IllegalArgumentException("unknown command " + command.getClass().getName());
+            }
+        });
+    }
+
+    /** Encodes a {@link Command.Batch} from commands already encoded with {@link #encode}, without decoding them. */
+    public static byte[] encodeBatch(List<byte[]> encodedCommands) {
+        return write(d -> {
+            d.writeByte(BATCH);
+            d.writeInt(encodedCommands.size());
+            for (byte[] sub : encodedCommands) {
+                bytes(d, sub);
             }
         });
     }
@@ -134,6 +151,18 @@ public final class CommandCodec {
                 case SESSION_EXPIRE -> new Command.SessionExpire(str(d), d.readLong());
                 case RESTORE -> new Command.Restore(bytes(d));
                 case REAP_TOMBSTONES -> new Command.ReapTombstones(d.readLong());
+                case BATCH -> {
+                    int n = count(d.readInt());
+                    List<Command> commands = new ArrayList<>(Math.min(n, 1024));
+                    for (int i = 0; i < n; i++) {
+                        byte[] sub = bytes(d);
+                        if (sub == null) {
+                            throw new IllegalArgumentException("null command in batch");
+                        }
+                        commands.add(decode(sub));
+                    }
+                    yield new Command.Batch(commands);
+                }
                 default -> throw new IllegalArgumentException("unknown command tag " + tag);
             };
         });
@@ -179,6 +208,12 @@ public final class CommandCodec {
             } else if (result instanceof Result.Invalid i) {
                 d.writeByte(R_INVALID);
                 str(d, i.message());
+            } else if (result instanceof Result.Batch b) {
+                d.writeByte(R_BATCH);
+                d.writeInt(b.results().size());
+                for (Result r : b.results()) {
+                    bytes(d, encodeResult(r));
+                }
             } else {
                 throw new IllegalArgumentException("unknown result " + result.getClass().getName());
             }
@@ -209,6 +244,18 @@ public final class CommandCodec {
                     yield new Result.Txn(results, errors);
                 }
                 case R_INVALID -> new Result.Invalid(str(d));
+                case R_BATCH -> {
+                    int n = count(d.readInt());
+                    List<Result> results = new ArrayList<>(Math.min(n, 1024));
+                    for (int i = 0; i < n; i++) {
+                        byte[] sub = bytes(d);
+                        if (sub == null) {
+                            throw new IllegalArgumentException("null result in batch");
+                        }
+                        results.add(decodeResult(sub));
+                    }
+                    yield new Result.Batch(results);
+                }
                 default -> throw new IllegalArgumentException("unknown result tag " + tag);
             };
         });

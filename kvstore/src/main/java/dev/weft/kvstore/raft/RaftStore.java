@@ -146,6 +146,13 @@ public final class RaftStore implements ReplicatedStore {
      * on 2 cores). A client is replaced when Ratis gives up on it (see {@link #recoverClient}).
      */
     private final AtomicReferenceArray<RaftClient> clients;
+    /** Group commit: concurrent proposals share Raft entries (see {@link ProposalBatcher}). */
+    private final ExecutorService replyExecutor = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "weft-proposal-replies");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ProposalBatcher batcher = new ProposalBatcher(this::propose, CLIENTS, 512, 1 << 20, replyExecutor);
     private final AtomicInteger nextClient = new AtomicInteger();
     /** Read barriers only: no Ratis retries, {@link #readBarrier} re-targets the current leader itself. */
     private final RaftClient readClient;
@@ -312,6 +319,11 @@ public final class RaftStore implements ReplicatedStore {
             return CompletableFuture.failedFuture(new StoreException(command.getClass().getSimpleName() + " of "
                     + bytes.length + " bytes exceeds the Raft entry limit of " + MAX_ENTRY_BYTES + " bytes", null));
         }
+        return batcher.submit(bytes);
+    }
+
+    /** Proposes one encoded command (possibly a {@link Command.Batch}) as one Raft entry. */
+    private CompletableFuture<Applied> propose(byte[] bytes) {
         CompletableFuture<RaftClientReply> sent;
         try {
             int slot = Math.floorMod(nextClient.getAndIncrement(), CLIENTS);
@@ -528,7 +540,9 @@ public final class RaftStore implements ReplicatedStore {
         }
         closeQuietly(readClient);
         closeQuietly(server);
+        replyExecutor.shutdown();
         try {
+            replyExecutor.awaitTermination(2, TimeUnit.SECONDS);
             leaderDuties.awaitTermination(2, TimeUnit.SECONDS);
             admin.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

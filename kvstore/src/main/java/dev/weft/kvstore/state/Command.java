@@ -84,6 +84,17 @@ public sealed interface Command {
     record Restore(byte[] snapshot) implements Command {
     }
 
+    /**
+     * Several independent commands proposed together as one Raft entry (group commit). They are applied in
+     * order at the same log index, each with its own result, exactly as if proposed one by one; a batch never
+     * contains another batch. Result: {@link Result.Batch}.
+     */
+    record Batch(List<Command> commands) implements Command {
+        public Batch {
+            commands = List.copyOf(commands);
+        }
+    }
+
     /** Drops KV tombstones whose delete index is at or below {@code upToIndex}. Result: {@link Result.Bool}. */
     record ReapTombstones(long upToIndex) implements Command {
     }

@@ -33,7 +33,7 @@ public final class KvState implements KvReadView {
     private boolean sessionsChanged;
     private Map<String, Undo> undo;
 
-    private record Undo(KvEntry entry, Long tombstone) {
+    private record Undo(KvEntry entry, Long tombstone, boolean wasChanged) {
     }
 
     public KvState() {
@@ -90,6 +90,14 @@ public final class KvState implements KvReadView {
             return Result.TRUE;
         } else if (command instanceof Command.Restore c) {
             return restore(index, c.snapshot());
+        } else if (command instanceof Command.Batch c) {
+            List<Result> results = new ArrayList<>(c.commands().size());
+            for (Command sub : c.commands()) {
+                results.add(sub instanceof Command.Batch
+                        ? new Result.Invalid("a batch cannot contain a batch")
+                        : dispatch(index, sub));
+            }
+            return new Result.Batch(results);
         } else if (command instanceof Command.ReapTombstones c) {
             tombstones.values().removeIf(i -> i <= c.upToIndex());
             return Result.TRUE;
@@ -325,7 +333,10 @@ public final class KvState implements KvReadView {
             } else {
                 tombstones.remove(key);
             }
-            changed.remove(key);
+            if (!u.getValue().wasChanged()) {
+                // Changed only by this transaction; an earlier command of the same batch keeps its change.
+                changed.remove(key);
+            }
         }
     }
 
@@ -409,7 +420,7 @@ public final class KvState implements KvReadView {
 
     private void remember(String key) {
         if (undo != null && !undo.containsKey(key)) {
-            undo.put(key, new Undo(kv.get(key), tombstones.get(key)));
+            undo.put(key, new Undo(kv.get(key), tombstones.get(key), changed.contains(key)));
         }
     }
 

@@ -34,6 +34,13 @@ public sealed interface Result {
     record Invalid(String message) implements Result {
     }
 
+    /** One result per command of a {@link Command.Batch}, in order. */
+    record Batch(List<Result> results) implements Result {
+        public Batch {
+            results = List.copyOf(results);
+        }
+    }
+
     record TxnError(int opIndex, String what) {
     }
 }

@@ -35,7 +35,9 @@ class CommandCodecTest {
                 new Command.SessionDestroy("id", 7),
                 new Command.SessionExpire("id", 8),
                 new Command.Restore(V),
-                new Command.ReapTombstones(99));
+                new Command.ReapTombstones(99),
+                new Command.Batch(List.of(new Command.KvSet("a", V, 0, Command.NO_CAS),
+                        new Command.KvDelete("b", false, 3))));
     }
 
     @Test
@@ -63,7 +65,8 @@ class CommandCodecTest {
                 new Result.Txn(List.of(new KvEntry("k", V, 1, 2, 3, 4, "s"), new KvEntry("e", null, 0, 1, 1, 0, null)),
                         List.of()),
                 new Result.Txn(List.of(), List.of(new Result.TxnError(3, "bad"))),
-                new Result.Invalid("why"));
+                new Result.Invalid("why"),
+                new Result.Batch(List.of(Result.TRUE, new Result.Invalid("x"), new Result.SessionValue(null))));
         for (Result r : results) {
             Result back = CommandCodec.decodeResult(CommandCodec.encodeResult(r));
             assertArrayEquals(CommandCodec.encodeResult(r), CommandCodec.encodeResult(back));

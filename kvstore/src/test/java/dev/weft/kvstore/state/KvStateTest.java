@@ -241,6 +241,30 @@ class KvStateTest {
         assertThrows(IllegalStateException.class, () -> state.apply(5, new Command.KvSet("a", b("1"), 0, -1)));
     }
 
+    @Test
+    void batchAppliesEachCommandAtOneIndexWithItsOwnResult() {
+        set("x", "old"); // index 1
+        Applied a = apply(new Command.Batch(List.of(
+                new Command.KvSet("a", b("1"), 0, Command.NO_CAS),
+                new Command.KvSet("x", b("new"), 0, 1),
+                new Command.KvSet("x", b("lost"), 0, 1),          // stale after the previous command
+                new Command.Txn(List.of(op(TxnOp.Verb.SET, "a", "2", 0, null),
+                        op(TxnOp.Verb.GET, "missing", null, 0, null)), 0),  // rolls back
+                new Command.Batch(List.of()))));
+        Result.Batch r = assertInstanceOf(Result.Batch.class, a.result());
+        assertEquals(Result.TRUE, r.results().get(0));
+        assertEquals(Result.TRUE, r.results().get(1));
+        assertEquals(Result.FALSE, r.results().get(2));
+        assertFalse(assertInstanceOf(Result.Txn.class, r.results().get(3)).committed());
+        assertInstanceOf(Result.Invalid.class, r.results().get(4));
+        assertEquals("1", s(state.get("a").value()));
+        assertEquals("new", s(state.get("x").value()));
+        assertEquals(2, state.get("a").modifyIndex());
+        assertEquals(2, state.get("x").modifyIndex());
+        assertEquals(Set.of("a", "x"), a.changedKeys(),
+                "a rolled-back txn does not hide a key an earlier command of the batch changed");
+    }
+
     // ---- transactions ----
 
     private static TxnOp op(TxnOp.Verb verb, String key, String value, long index, String session) {
