@@ -160,7 +160,8 @@ public final class RaftStore implements ReplicatedStore {
     private final Clock clock;
     private final ScheduledExecutorService leaderDuties;
     private final ExecutorService admin;
-    private final List<LeaderDuty> duties = new CopyOnWriteArrayList<>(List.of(LeaderDuty.SESSION_EXPIRY));
+    private final List<LeaderDuty> duties = new CopyOnWriteArrayList<>(
+            List.of(LeaderDuty.SESSION_EXPIRY, new TombstoneReaper(Duration.ofMinutes(15))));
     private final AtomicBoolean closed = new AtomicBoolean();
     /** System.nanoTime() of the last observed contact from a leader; Long.MIN_VALUE when never. */
     private volatile long lastContactNanos = Long.MIN_VALUE;

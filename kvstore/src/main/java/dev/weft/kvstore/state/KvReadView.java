@@ -49,5 +49,8 @@ public interface KvReadView {
 
     int kvCount();
 
+    /** Deleted keys still remembered for index reporting (reaped by the leader after a while). */
+    int tombstoneCount();
+
     long kvValueBytes();
 }

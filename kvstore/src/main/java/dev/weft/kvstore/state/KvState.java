@@ -563,6 +563,11 @@ public final class KvState implements KvReadView {
     }
 
     @Override
+    public int tombstoneCount() {
+        return tombstones.size();
+    }
+
+    @Override
     public long kvValueBytes() {
         return valueBytes;
     }
