@@ -4,7 +4,7 @@
 #
 # Environment:
 #   BENCH_SECONDS   seconds per measured phase (default 20)
-#   BENCH_WARMUP    seconds of unreported warm-up load per system (default 10)
+#   BENCH_WARMUP    seconds of unreported PUT warm-up per system (default 45; a third of it for GETs)
 #   BENCH_KEYS      distinct keys (default 10000)
 #   BENCH_PHASES    which phases to run (default "put1 put16 put64 get-consistent get-default get-stale")
 #   BENCH_SYSTEMS   which systems (default "weft etcd3 etcd2")
@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECS="${BENCH_SECONDS:-20}"
-WARMUP="${BENCH_WARMUP:-10}"
+WARMUP="${BENCH_WARMUP:-45}"
 NKEYS="${BENCH_KEYS:-10000}"
 PHASES="${BENCH_PHASES:-put1 put16 put64 get-consistent get-default get-stale}"
 SYSTEMS="${BENCH_SYSTEMS:-weft etcd3 etcd2}"
@@ -181,20 +181,25 @@ if has etcd3 || has etcd2; then wait_for 60 "etcd cluster" etcd_healthy; log "et
 
 # ---- measuring ------------------------------------------------------------------------------------------------
 TICK="$(getconf CLK_TCK)"
-cpu_ticks() {   # total user+system ticks of the given PIDs
-    local pid total=0 f
+# "utime stime ctxsw" summed over the given PIDs: CPU ticks in user and kernel mode, and context switches
+# (voluntary + involuntary) of all their threads.
+cpu_stats() {
+    local pid f u=0 k=0 c=0 t
     for pid in "$@"; do
         f="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
         f="${f##*) }"   # fields after "pid (comm) "
         # shellcheck disable=SC2086
         set -- $f
-        total=$((total + ${12} + ${13}))   # utime, stime (fields 14 and 15 of the full line)
+        u=$((u + ${12})); k=$((k + ${13}))   # utime, stime (fields 14 and 15 of the full line)
+        for t in /proc/"$pid"/task/*/status; do
+            c=$((c + $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t" 2>/dev/null || echo 0)))
+        done
     done
-    echo "$total"
+    echo "$u $k $c"
 }
 
 RESULTS="$OUT/results.tsv"
-printf 'phase\tsystem\tconns\trps\tp50_us\tp99_us\terrors\tcpu_pct_servers\n' >"$RESULTS"
+printf 'phase\tsystem\tconns\trps\tp50_us\tp99_us\terrors\tcpu_pct\tuser_pct\tsys_pct\tcpu_us_per_op\tctxsw_per_op\n' >"$RESULTS"
 
 # run_wrk SYSTEM OP READ CONNS SECONDS → prints BENCHRESULT line fields
 run_wrk() {
@@ -205,16 +210,22 @@ run_wrk() {
     esac
     [ -n "$port" ] || die "$system: no leader"
     threads=2; [ "$conns" -ge 2 ] || threads=1
-    local before after
-    before="$(cpu_ticks "${pids[@]}")"
-    local line
+    local before after line
+    before="$(cpu_stats "${pids[@]}")"
     line="$(BENCH_API=$system BENCH_OP=$op BENCH_READ=$read BENCH_KEYS=$NKEYS BENCH_THREADS=$threads \
         wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s -s "$LUA" "http://$HOST:$port" 2>&1 |
         tee -a "$OUT/wrk.log" | grep '^BENCHRESULT' || true)"
-    after="$(cpu_ticks "${pids[@]}")"
+    after="$(cpu_stats "${pids[@]}")"
     [ -n "$line" ] || die "wrk printed no result for $system $op (see $OUT/wrk.log)"
-    # cpu% of one core, summed over the three servers
-    echo "$line cpu_pct=$(( (after - before) * 100 / TICK / secs ))"
+    local b=($before) a=($after) requests
+    requests="$(field requests "$line")"
+    # CPU in % of one core, summed over the three servers; per operation: CPU time and context switches
+    echo "$line" \
+        "cpu_pct=$(( (a[0] + a[1] - b[0] - b[1]) * 100 / TICK / secs ))" \
+        "user_pct=$(( (a[0] - b[0]) * 100 / TICK / secs ))" \
+        "sys_pct=$(( (a[1] - b[1]) * 100 / TICK / secs ))" \
+        "cpu_us_per_op=$(( (a[0] + a[1] - b[0] - b[1]) * 1000000 / TICK / (requests > 0 ? requests : 1) ))" \
+        "ctxsw_per_op=$(awk -v c=$((a[2] - b[2])) -v r="$requests" 'BEGIN { printf "%.1f", (r > 0 ? c / r : 0) }')"
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
@@ -255,17 +266,28 @@ preload() {
 }
 
 declare -A R   # R[phase,system] = "rps p50_us p99_us errors cpu"
+declare -A C   # C[phase,system] = "user+sys cpu_us_per_op ctxsw_per_op"
 WEFT_START="" ETCD_START=""
 has weft && WEFT_START="$(weft_leader)"
 { has etcd3 || has etcd2; } && ETCD_START="$(etcd_leader)"
 
 if [ "$WARMUP" -gt 0 ]; then
     for s in $SYSTEMS; do
-        log "warm-up: $s PUT, 16 connections, ${WARMUP}s (not reported)"
-        run_wrk "$s" put "" 16 "$WARMUP" >/dev/null
+        log "warm-up: $s PUT, 64 connections, ${WARMUP}s (not reported)"
+        run_wrk "$s" put "" 64 "$WARMUP" >/dev/null
     done
 fi
-case " $PHASES " in *" get-"*) for s in $SYSTEMS; do preload "$s"; done ;; esac
+case " $PHASES " in
+    *" get-"*)
+        for s in $SYSTEMS; do
+            preload "$s"
+            if [ "$WARMUP" -gt 0 ]; then
+                rd=consistent; [ "$s" = etcd3 ] && rd=linearizable; [ "$s" = etcd2 ] && rd=quorum
+                log "warm-up: $s GET ($rd), 64 connections, $((WARMUP / 3 + 1))s (not reported)"
+                run_wrk "$s" get "$rd" 64 $((WARMUP / 3 + 1)) >/dev/null
+            fi
+        done ;;
+esac
 
 phase_spec() {   # phase system → "op read conns" or nothing when the system has no such phase
     case "$1/$2" in
@@ -296,9 +318,13 @@ for ph in $PHASES; do
         line="$(run_wrk "$s" "$op" "$rd" "$conns" "$SECS")"
         errs=$(( $(field non2xx "$line") + $(field connect "$line") + $(field read "$line") + $(field write "$line") + $(field timeout "$line") ))
         R[$ph,$s]="$(field rps "$line") $(field p50_us "$line") $(field p99_us "$line") $errs $(field cpu_pct "$line")"
-        log "        → $(field rps "$line") ops/s, p50 $(field p50_us "$line") µs, p99 $(field p99_us "$line") µs, errors $errs, server CPU $(field cpu_pct "$line")%"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ph" "$s" "$conns" "$(field rps "$line")" \
-            "$(field p50_us "$line")" "$(field p99_us "$line")" "$errs" "$(field cpu_pct "$line")" >>"$RESULTS"
+        C[$ph,$s]="$(field user_pct "$line")+$(field sys_pct "$line") $(field cpu_us_per_op "$line") $(field ctxsw_per_op "$line")"
+        log "        → $(field rps "$line") ops/s, p50 $(field p50_us "$line") µs, p99 $(field p99_us "$line") µs, errors $errs," \
+            "server CPU $(field cpu_pct "$line")% ($(field cpu_us_per_op "$line") µs/op, $(field ctxsw_per_op "$line") context switches/op)"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ph" "$s" "$conns" "$(field rps "$line")" \
+            "$(field p50_us "$line")" "$(field p99_us "$line")" "$errs" "$(field cpu_pct "$line")" \
+            "$(field user_pct "$line")" "$(field sys_pct "$line")" "$(field cpu_us_per_op "$line")" \
+            "$(field ctxsw_per_op "$line")" >>"$RESULTS"
     done
 done
 
@@ -330,15 +356,20 @@ compare_with() {   # phase → which etcd row weft's figure is compared with
             "$(n0 "$e2")" "$(f "$e250")" "$(f "$e299")" "$( [ "$wr" = - ] || [ "$e2" = - ] && echo – || ratio "$wr" "$e2")"
     done
     echo
-    echo "Server CPU during each phase (% of one core, sum of the 3 servers; the machine has $(nproc) cores):"
+    echo "Server CPU during each phase: % of one core (user+kernel), summed over the 3 servers; CPU time and"
+    echo "context switches per operation (the machine has $(nproc) cores, shared with wrk):"
     echo
-    echo "| phase | weft | etcd v3 | etcd v2 | weft errors | etcd v3 errors | etcd v2 errors |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| phase | weft CPU % | µs/op | ctx sw/op | etcd v3 CPU % | µs/op | ctx sw/op | etcd v2 CPU % | µs/op | ctx sw/op | errors w/v3/v2 |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for ph in $PHASES; do
-        read -r _ _ _ we wc <<<"${R[$ph,weft]:-- - - – –}"
-        read -r _ _ _ e3e e3c <<<"${R[$ph,etcd3]:-- - - – –}"
-        read -r _ _ _ e2e e2c <<<"${R[$ph,etcd2]:-- - - – –}"
-        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$ph" "$wc" "$e3c" "$e2c" "$we" "$e3e" "$e2e"
+        read -r _ _ _ we _ <<<"${R[$ph,weft]:-- - - – –}"
+        read -r _ _ _ e3e _ <<<"${R[$ph,etcd3]:-- - - – –}"
+        read -r _ _ _ e2e _ <<<"${R[$ph,etcd2]:-- - - – –}"
+        read -r wc wu wx <<<"${C[$ph,weft]:-– – –}"
+        read -r e3c e3u e3x <<<"${C[$ph,etcd3]:-– – –}"
+        read -r e2c e2u e2x <<<"${C[$ph,etcd2]:-– – –}"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s/%s/%s |\n' "$ph" "$wc" "$wu" "$wx" \
+            "$e3c" "$e3u" "$e3x" "$e2c" "$e2u" "$e2x" "$we" "$e3e" "$e2e"
     done
     echo
     echo "get-default compares weft's default consistency (leader-confirmed) with etcd's linearizable reads;"
@@ -360,5 +391,6 @@ compare_with() {   # phase → which etcd row weft's figure is compared with
     echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); ${SECS}s per phase, $NKEYS keys of 16 B, values of 128 B;"
     echo "$("$ROOT/weft" version 2>/dev/null | head -n1); $(etcd --version | head -n1); $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
     echo "$(java -version 2>&1 | head -n1); weft JVM options: $WEFT_JAVA_OPTS"
-    echo "load average before the clusters started: $LOAD_BEFORE (anything else running skews the figures)"
+    echo "load average before the clusters started: $LOAD_BEFORE; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "(the 5- and 15-minute averages include this run; anything else running meanwhile skews the figures)"
 } | tee "$OUT/table.md"
