@@ -10,7 +10,10 @@ import dev.weft.kvstore.state.Applied;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
 import dev.weft.kvstore.state.Result;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
@@ -251,8 +254,10 @@ public final class RaftStore implements ReplicatedStore {
                 clients.add(newClient(cfg, clientGroup));
             }
             clients.add(newReadClient(cfg, clientGroup));
-            return new RaftStore(cfg, self, groupId, server, clients.subList(0, CLIENTS), clients.get(CLIENTS),
-                    sm, clock);
+            RaftStore store = new RaftStore(cfg, self, groupId, server, clients.subList(0, CLIENTS),
+                    clients.get(CLIENTS), sm, clock);
+            store.bindMeters(registry);
+            return store;
         } catch (IOException | RuntimeException e) {
             clients.forEach(RaftStore::closeQuietly);
             closeQuietly(server);
@@ -323,8 +328,55 @@ public final class RaftStore implements ReplicatedStore {
         return batcher.submit(bytes);
     }
 
+    private volatile Timer commitTimer;
+    private volatile DistributionSummary batchSize;
+
+    /** Raft meters: commit latency per entry, commands per entry, commit index, term, leadership. */
+    private void bindMeters(MeterRegistry registry) {
+        commitTimer = Timer.builder("weft.raft.commit")
+                .description("time from proposing a Raft entry to its committed reply")
+                .publishPercentiles(0.5, 0.99).register(registry);
+        batchSize = DistributionSummary.builder("weft.raft.batch.commands")
+                .description("commands carried by one Raft entry (group commit)").register(registry);
+        Gauge.builder("weft.raft.commit.index", this, s -> s.statusValue(st -> st.commitIndex())).register(registry);
+        Gauge.builder("weft.raft.term", this, s -> s.statusValue(st -> st.term())).register(registry);
+        Gauge.builder("weft.raft.leader", this, s -> s.statusValue(st -> st.isLeader() ? 1 : 0))
+                .description("1 while this member is the leader").register(registry);
+        Gauge.builder("weft.raft.proposals.queued", batcher, ProposalBatcher::queued).register(registry);
+    }
+
+    private double statusValue(java.util.function.ToDoubleFunction<RaftStatus> f) {
+        if (closed.get()) {
+            return Double.NaN;
+        }
+        try {
+            return f.applyAsDouble(status());
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** Proposes one encoded command (possibly a {@link Command.Batch}) as one Raft entry. */
     private CompletableFuture<Applied> propose(byte[] bytes) {
+        long started = System.nanoTime();
+        CompletableFuture<Applied> applied = proposeEntry(bytes);
+        Timer timer = commitTimer;
+        if (timer != null) {
+            applied.whenComplete((a, e) -> {
+                if (e == null) {
+                    timer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                    if (a.result() instanceof Result.Batch b) {
+                        batchSize.record(b.results().size());
+                    } else {
+                        batchSize.record(1);
+                    }
+                }
+            });
+        }
+        return applied;
+    }
+
+    private CompletableFuture<Applied> proposeEntry(byte[] bytes) {
         CompletableFuture<RaftClientReply> sent;
         try {
             int slot = Math.floorMod(nextClient.getAndIncrement(), CLIENTS);
