@@ -23,7 +23,9 @@ import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -84,6 +86,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -328,6 +331,9 @@ public final class RaftStore implements ReplicatedStore {
         return batcher.submit(bytes);
     }
 
+    /** Identity of in-process proposals on the leader (Ratis' retry cache is keyed by client and call ID). */
+    private final ClientId localClientId = ClientId.randomId();
+    private final AtomicLong localCallIds = new AtomicLong();
     private volatile Timer commitTimer;
     private volatile DistributionSummary batchSize;
 
@@ -376,26 +382,65 @@ public final class RaftStore implements ReplicatedStore {
         return applied;
     }
 
+    /**
+     * On the leader, the entry is handed to the local Ratis server in-process (no gRPC round trip to itself);
+     * on a follower it goes through a Raft client to the leader. An in-process proposal that fails (for example
+     * because leadership was lost after the entry was appended) is reported as failed, never re-sent through
+     * a client: the entry may still commit, and a second copy would apply twice.
+     */
     private CompletableFuture<Applied> proposeEntry(byte[] bytes) {
+        Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            DivisionInfo info = division().getInfo();
+            if (info.isLeader() && info.isLeaderReady()) {
+                RaftClientRequest request = RaftClientRequest.newBuilder()
+                        .setClientId(localClientId)
+                        .setServerId(selfId)
+                        .setGroupId(groupId)
+                        .setCallId(localCallIds.incrementAndGet())
+                        .setMessage(message)
+                        .setType(RaftClientRequest.writeRequestType())
+                        .build();
+                sent = server.submitClientRequestAsync(request);
+                // LeaderNotReady is refused before anything is appended, so that one alone may be re-sent.
+                return withDeadline(sent).handle((reply, error) -> {
+                    Throwable cause = error != null ? unwrap(error) : reply.isSuccess() ? null : reply.getException();
+                    if (cause instanceof LeaderNotReadyException) {
+                        return sendThroughClient(message);
+                    }
+                    return error != null ? CompletableFuture.<RaftClientReply>failedFuture(error)
+                            : CompletableFuture.completedFuture(reply);
+                }).thenCompose(f -> f).handle(RaftStore::toApplied);
+            }
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(failure("write", e));
+        }
+        return sendThroughClient(message).handle(RaftStore::toApplied);
+    }
+
+    private CompletableFuture<RaftClientReply> sendThroughClient(Message message) {
         CompletableFuture<RaftClientReply> sent;
         try {
             int slot = Math.floorMod(nextClient.getAndIncrement(), CLIENTS);
             RaftClient c = clients.get(slot);
-            sent = c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)));
+            sent = c.async().send(message);
             sent.whenComplete((reply, error) -> recoverClient(slot, c, error));
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(failure("write", e));
+            return CompletableFuture.failedFuture(e);
         }
-        return withDeadline(sent).handle((reply, error) -> {
-            if (error != null) {
-                throw failure("write", error);
-            }
-            if (!reply.isSuccess()) {
-                throw failure("write", reply.getException());
-            }
-            Result result = CommandCodec.decodeResult(reply.getMessage().getContent().toByteArray());
-            return new Applied(reply.getLogIndex(), result, Set.of(), false);
-        });
+        return withDeadline(sent);
+    }
+
+    private static Applied toApplied(RaftClientReply reply, Throwable error) {
+        if (error != null) {
+            throw failure("write", error);
+        }
+        if (!reply.isSuccess()) {
+            throw failure("write", reply.getException());
+        }
+        Result result = CommandCodec.decodeResult(reply.getMessage().getContent().toByteArray());
+        return new Applied(reply.getLogIndex(), result, Set.of(), false);
     }
 
     /**
