@@ -1,5 +1,7 @@
 package dev.weft.agent;
 
+import dev.weft.kvstore.testing.Poll;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,18 +61,6 @@ public final class TestAgent implements AutoCloseable {
 
     /** Polls {@code condition} until it holds or the deadline passes (then fails with {@code what}). */
     public static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-            }
-            Thread.onSpinWait();
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for: " + what);
-            }
-        }
+        Poll.until(timeout, () -> what, condition::getAsBoolean);
     }
 }

@@ -1,5 +1,7 @@
 package dev.weft.agent.cluster;
 
+import dev.weft.kvstore.testing.Poll;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -294,24 +296,8 @@ class ProcessClusterIT {
     // ---- polling ------------------------------------------------------------------------------------------
 
     /** Polls {@code probe} until it returns non-null (and not FALSE), failing after {@code within}. */
-    private static <T> T await(Duration within, String what, Callable<T> probe) throws Exception {
-        Instant deadline = Instant.now().plus(within);
-        Throwable last = null;
-        while (true) {
-            try {
-                T v = probe.call();
-                if (v != null && !Boolean.FALSE.equals(v)) {
-                    return v;
-                }
-            } catch (IOException | RuntimeException e) {
-                last = e;
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError(what + ": not within " + within.toMillis() + " ms"
-                        + (last == null ? "" : "; last error: " + last));
-            }
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
+    private static <T> T await(Duration within, String what, Callable<T> probe) {
+        return Poll.until(within, () -> what, probe);
     }
 
     private static void step(String msg) {

@@ -1,5 +1,7 @@
 package dev.weft.kvstore.raft;
 
+import dev.weft.kvstore.testing.Poll;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
@@ -158,27 +160,9 @@ final class RaftCluster implements AutoCloseable {
         }
     }
 
-    /** Polls {@code condition} every 20 ms until it holds or {@code timeout} passes (then fails). */
+    /** Polls {@code condition} until it holds or {@code timeout} passes (then fails); see {@link Poll}. */
     static void await(Duration timeout, BooleanSupplier condition, Supplier<String> what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            try {
-                if (condition.getAsBoolean()) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                // not ready yet (for example a member still starting)
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout + " waiting for " + what.get());
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
+        Poll.until(timeout, what, condition::getAsBoolean);
     }
 
     static int[] freePorts(int n) {
