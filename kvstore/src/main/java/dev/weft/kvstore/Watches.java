@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * One-shot change notifications for blocking queries. A watch on a key fires when that key is written or
  * deleted; a watch on a prefix fires when any key under it changes; a sessions watch fires when the sessions
- * table changes; an "any" watch fires on every applied index. Each watch fires at most once and is then gone,
+ * table changes; a catalog watch fires when its topic (nodes, services, checks, one service's health) changes;
+ * an "any" watch fires on every applied index. Each watch fires at most once and is then gone,
  * so a blocking query re-reads and re-arms if its index did not move past the one it waits for.
  *
  * <p>Cost per applied write is O(length of each changed key) map lookups, independent of how many queries
@@ -28,6 +29,7 @@ public final class Watches {
 
     private final Map<String, Set<Entry>> byKey = new HashMap<>();
     private final Map<String, Set<Entry>> byPrefix = new HashMap<>();
+    private final Map<String, Set<Entry>> byTopic = new HashMap<>();
     private final Set<Entry> sessions = new LinkedHashSet<>();
     private final Set<Entry> any = new LinkedHashSet<>();
     private int count;
@@ -59,6 +61,11 @@ public final class Watches {
 
     public Handle onPrefix(String prefix, Runnable callback) {
         return add(byPrefix, prefix, callback);
+    }
+
+    /** Fires when a catalog topic changes ({@code CatalogView.TOPIC_*} or {@code CatalogView.serviceTopic}). */
+    public Handle onCatalog(String topic, Runnable callback) {
+        return add(byTopic, topic, callback);
     }
 
     public synchronized Handle onSessions(Runnable callback) {
@@ -107,6 +114,12 @@ public final class Watches {
             take(any, due);
             if (applied.sessionsChanged()) {
                 take(sessions, due);
+            }
+            for (String topic : applied.catalogTopics()) {
+                Set<Entry> t = byTopic.get(topic);
+                if (t != null) {
+                    take(t, due);
+                }
             }
             for (String key : applied.changedKeys()) {
                 Set<Entry> exact = byKey.get(key);

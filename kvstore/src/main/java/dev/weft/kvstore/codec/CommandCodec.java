@@ -1,5 +1,7 @@
 package dev.weft.kvstore.codec;
 
+import dev.weft.kvstore.state.CatalogCheck;
+import dev.weft.kvstore.state.CatalogCodec;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvEntry;
 import dev.weft.kvstore.state.Result;
@@ -30,7 +32,8 @@ public final class CommandCodec {
     // Command tags: never reuse or renumber; they are in every Raft log on disk.
     private static final int KV_SET = 1, KV_DELETE = 2, KV_ACQUIRE = 3, KV_RELEASE = 4, TXN = 5,
             SESSION_CREATE = 6, SESSION_RENEW = 7, SESSION_DESTROY = 8, SESSION_EXPIRE = 9, RESTORE = 10,
-            REAP_TOMBSTONES = 11, BATCH = 12;
+            REAP_TOMBSTONES = 11, BATCH = 12, CATALOG_REGISTER = 13, CATALOG_DEREGISTER = 14, CHECK_STATUS = 15,
+            NODE_HEARTBEAT = 16;
     // Result tags.
     private static final int R_BOOL = 1, R_SESSION = 2, R_TXN = 3, R_INVALID = 4, R_BATCH = 5;
 
@@ -105,6 +108,32 @@ public final class CommandCodec {
             } else if (command instanceof Command.ReapTombstones c) {
                 d.writeByte(REAP_TOMBSTONES);
                 d.writeLong(c.upToIndex());
+            } else if (command instanceof Command.CatalogRegister c) {
+                d.writeByte(CATALOG_REGISTER);
+                CatalogCodec.writeNode(d, c.node());
+                d.writeBoolean(c.service() != null);
+                if (c.service() != null) {
+                    CatalogCodec.writeService(d, c.service());
+                }
+                d.writeInt(c.checks().size());
+                for (CatalogCheck ch : c.checks()) {
+                    CatalogCodec.writeCheck(d, ch);
+                }
+                d.writeBoolean(c.skipNodeUpdate());
+            } else if (command instanceof Command.CatalogDeregister c) {
+                d.writeByte(CATALOG_DEREGISTER);
+                str(d, c.node());
+                str(d, c.serviceId());
+                str(d, c.checkId());
+            } else if (command instanceof Command.CheckStatus c) {
+                d.writeByte(CHECK_STATUS);
+                str(d, c.node());
+                str(d, c.checkId());
+                d.writeByte(c.status().ordinal());
+                str(d, c.output());
+            } else if (command instanceof Command.NodeHeartbeat c) {
+                d.writeByte(NODE_HEARTBEAT);
+                str(d, c.node());
             } else {
                 throw new IllegalArgumentException("unknown command " + command.getClass().getName());
             }
@@ -163,6 +192,20 @@ public final class CommandCodec {
                     }
                     yield new Command.Batch(commands);
                 }
+                case CATALOG_REGISTER -> {
+                    var node = CatalogCodec.readNode(d);
+                    var service = d.readBoolean() ? CatalogCodec.readService(d) : null;
+                    int n = count(d.readInt());
+                    List<CatalogCheck> checks = new ArrayList<>(Math.min(n, 64));
+                    for (int i = 0; i < n; i++) {
+                        checks.add(CatalogCodec.readCheck(d));
+                    }
+                    yield new Command.CatalogRegister(node, service, checks, d.readBoolean());
+                }
+                case CATALOG_DEREGISTER -> new Command.CatalogDeregister(str(d), str(d), str(d));
+                case CHECK_STATUS -> new Command.CheckStatus(str(d), str(d),
+                        CatalogCodec.status(d.readUnsignedByte()), str(d));
+                case NODE_HEARTBEAT -> new Command.NodeHeartbeat(str(d));
                 default -> throw new IllegalArgumentException("unknown command tag " + tag);
             };
         });

@@ -3,6 +3,7 @@ package dev.weft.kvstore.raft;
 import dev.weft.kvstore.Watches;
 import dev.weft.kvstore.codec.CommandCodec;
 import dev.weft.kvstore.state.Applied;
+import dev.weft.kvstore.state.CatalogView;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
 import dev.weft.kvstore.state.KvState;
@@ -128,6 +129,15 @@ public final class WeftStateMachine extends BaseStateMachine {
         meters.add(Gauge.builder("weft.kv.bytes", this, sm -> sm.read(KvReadView::kvValueBytes))
                 .description("Total bytes of KV values")
                 .baseUnit("bytes")
+                .register(registry));
+        meters.add(Gauge.builder("weft.catalog.nodes", this, sm -> sm.read(v -> v.catalog().nodeCount()))
+                .description("Nodes in the catalog")
+                .register(registry));
+        meters.add(Gauge.builder("weft.catalog.services", this, sm -> sm.read(v -> v.catalog().serviceCount()))
+                .description("Service instances in the catalog")
+                .register(registry));
+        meters.add(Gauge.builder("weft.catalog.checks", this, sm -> sm.read(v -> v.catalog().checkCount()))
+                .description("Health checks in the catalog")
                 .register(registry));
     }
 
@@ -309,7 +319,15 @@ public final class WeftStateMachine extends BaseStateMachine {
     private void fireAll(KvState previous, long index) {
         Set<String> keys = new HashSet<>(previous.keys("", ""));
         keys.addAll(read(v -> v.keys("", "")));
-        fire(new Applied(index, Result.TRUE, keys, true));
+        Set<String> topics = new HashSet<>(List.of(CatalogView.TOPIC_NODES, CatalogView.TOPIC_SERVICES,
+                CatalogView.TOPIC_CHECKS));
+        for (String name : previous.catalog().services().keySet()) {
+            topics.add(CatalogView.serviceTopic(name));
+        }
+        for (String name : read(v -> v.catalog().services().keySet())) {
+            topics.add(CatalogView.serviceTopic(name));
+        }
+        fire(new Applied(index, Result.TRUE, keys, true, topics));
     }
 
     // ---- snapshots ---------------------------------------------------------------------------------------

@@ -98,4 +98,44 @@ public sealed interface Command {
     /** Drops KV tombstones whose delete index is at or below {@code upToIndex}. Result: {@link Result.Bool}. */
     record ReapTombstones(long upToIndex) implements Command {
     }
+
+    /**
+     * PUT /v1/catalog/register, and every agent's anti-entropy: upserts the node (unless {@code skipNodeUpdate} and
+     * it exists), then the service if any, then the checks. Records equal to what is stored change nothing.
+     * Result: {@link Result.Bool} or {@link Result.Invalid}.
+     */
+    record CatalogRegister(CatalogNode node, CatalogService service, List<CatalogCheck> checks,
+                           boolean skipNodeUpdate) implements Command {
+        public CatalogRegister {
+            Objects.requireNonNull(node);
+            checks = checks == null ? List.of() : List.copyOf(checks);
+        }
+    }
+
+    /**
+     * PUT /v1/catalog/deregister: removes one service (and its checks) when {@code serviceId} is set, else one
+     * check when {@code checkId} is set, else the whole node. Unknown entries are not an error. Result: Bool.
+     */
+    record CatalogDeregister(String node, String serviceId, String checkId) implements Command {
+    }
+
+    /** A check's new status and output. Result: {@link Result.Bool}, false when the check does not exist. */
+    record CheckStatus(String node, String checkId, HealthStatus status, String output) implements Command {
+        public CheckStatus {
+            Objects.requireNonNull(node);
+            Objects.requireNonNull(checkId);
+            Objects.requireNonNull(status);
+            output = output == null ? "" : output;
+        }
+    }
+
+    /**
+     * An agent's periodic sign of life: counts a heartbeat for the node and turns its {@code serfHealth} check
+     * passing if it was not. Result: {@link Result.Bool}, false when the node is not in the catalog.
+     */
+    record NodeHeartbeat(String node) implements Command {
+        public NodeHeartbeat {
+            Objects.requireNonNull(node);
+        }
+    }
 }

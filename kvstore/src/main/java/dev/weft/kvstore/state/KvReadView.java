@@ -53,4 +53,7 @@ public interface KvReadView {
     int tombstoneCount();
 
     long kvValueBytes();
+
+    /** The service catalog held in the same replicated state. */
+    CatalogView catalog();
 }

@@ -27,6 +27,7 @@ public final class KvState implements KvReadView {
     long kvIndex;
     long sessionsIndex;
     long valueBytes;
+    final CatalogState catalog = new CatalogState();
 
     // Per-apply scratch: what changed, and the undo log of a transaction in progress.
     private Set<String> changed = new HashSet<>();
@@ -49,7 +50,10 @@ public final class KvState implements KvReadView {
         }
         changed = new HashSet<>();
         sessionsChanged = false;
+        Set<String> topics = new HashSet<>();
+        catalog.topics = topics;
         Result result = dispatch(index, command);
+        catalog.topics = null;
         lastIndex = index;
         if (!changed.isEmpty()) {
             kvIndex = index;
@@ -57,7 +61,7 @@ public final class KvState implements KvReadView {
         if (sessionsChanged) {
             sessionsIndex = index;
         }
-        return new Applied(index, result, changed, sessionsChanged);
+        return new Applied(index, result, changed, sessionsChanged, topics);
     }
 
     private Result dispatch(long index, Command command) {
@@ -100,7 +104,16 @@ public final class KvState implements KvReadView {
             return new Result.Batch(results);
         } else if (command instanceof Command.ReapTombstones c) {
             tombstones.values().removeIf(i -> i <= c.upToIndex());
+            catalog.reap(c.upToIndex());
             return Result.TRUE;
+        } else if (command instanceof Command.CatalogRegister c) {
+            return catalog.register(index, c);
+        } else if (command instanceof Command.CatalogDeregister c) {
+            return catalog.deregister(index, c);
+        } else if (command instanceof Command.CheckStatus c) {
+            return catalog.checkStatus(index, c);
+        } else if (command instanceof Command.NodeHeartbeat c) {
+            return catalog.heartbeat(index, c);
         }
         throw new IllegalStateException("unhandled command " + command.getClass().getName());
     }
@@ -410,6 +423,20 @@ public final class KvState implements KvReadView {
         sessions.putAll(loaded.sessions);
         valueBytes = loaded.valueBytes;
         sessionsChanged = true;
+        catalog.topics.add(CatalogView.TOPIC_NODES);
+        catalog.topics.add(CatalogView.TOPIC_SERVICES);
+        catalog.topics.add(CatalogView.TOPIC_CHECKS);
+        for (String name : catalog.serviceIndexes.keySet()) {
+            catalog.topics.add(CatalogView.serviceTopic(name));
+        }
+        for (String name : loaded.catalog.serviceIndexes.keySet()) {
+            catalog.topics.add(CatalogView.serviceTopic(name));
+        }
+        catalog.replaceWith(loaded.catalog);
+        catalog.nodesIndex = index;
+        catalog.servicesIndex = index;
+        catalog.checksIndex = index;
+        catalog.serviceIndexes.replaceAll((k, v) -> index);
         if (changed.isEmpty()) {
             kvIndex = index;
         }
@@ -447,6 +474,11 @@ public final class KvState implements KvReadView {
     }
 
     // ---- reads -------------------------------------------------------------------------------------------
+
+    @Override
+    public CatalogView catalog() {
+        return catalog;
+    }
 
     @Override
     public long lastIndex() {

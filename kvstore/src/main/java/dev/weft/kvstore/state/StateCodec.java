@@ -20,7 +20,9 @@ import java.util.zip.CheckedOutputStream;
  */
 public final class StateCodec {
     private static final byte[] MAGIC = "WEFTSNAP".getBytes(StandardCharsets.US_ASCII);
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+    /** Version 1 had no catalog section; it is still read (with an empty catalog). */
+    private static final int VERSION_KV_ONLY = 1;
     private static final int MAX_STRING = 1 << 20;
 
     private StateCodec() {
@@ -59,6 +61,7 @@ public final class StateCodec {
             d.writeLong(s.modifyIndex());
             d.writeLong(s.expiresAtMillis());
         }
+        CatalogCodec.writeTables(d, state.catalog);
         d.flush();
         // The checksum itself is written outside the checked stream.
         new DataOutputStream(out).writeLong(crc.getValue());
@@ -75,7 +78,7 @@ public final class StateCodec {
                 throw new IOException("not a weft snapshot (bad magic)");
             }
             int version = d.readInt();
-            if (version != VERSION) {
+            if (version != VERSION && version != VERSION_KV_ONLY) {
                 throw new IOException("unsupported snapshot version " + version);
             }
             KvState s = new KvState();
@@ -112,6 +115,9 @@ public final class StateCodec {
                 }
                 s.sessions.put(id, new Session(id, name, node, ttl, lockDelay, behaviors[b], d.readLong(),
                         d.readLong(), d.readLong()));
+            }
+            if (version >= 2) {
+                CatalogCodec.readTables(d, s.catalog);
             }
             long expected = crc.getValue();
             long stored = new DataInputStream(in).readLong();
