@@ -1,0 +1,15 @@
+package dev.weft.dns;
+
+import dev.weft.kvstore.state.CatalogView;
+
+import java.util.function.Function;
+
+/**
+ * How the DNS server reads the agent's local catalog view: under the state's read lock, without any network
+ * round trip (so answers keep coming while the servers are unreachable). The agent passes
+ * {@code f -> store.read(v -> f.apply(v.catalog()))}; tests pass a plain {@code KvState}.
+ */
+@FunctionalInterface
+public interface CatalogReader {
+    <T> T read(Function<CatalogView, T> reader);
+}
