@@ -26,11 +26,12 @@ import java.util.Objects;
  * @param electionMin       lower bound of the Raft election timeout
  * @param electionMax       upper bound of the Raft election timeout
  * @param requestTimeout    how long a write or read barrier waits for a leader before "No cluster leader"
+ * @param discovery         catalog, health-check and DNS settings
  */
 public record AgentConfig(String nodeName, String datacenter, boolean server, boolean dev, int bootstrapExpect,
                           List<String> retryJoin, String bindAddr, String clientAddr, int httpPort, int raftPort,
                           Path dataDir, long snapshotThreshold, Duration electionMin, Duration electionMax,
-                          Duration requestTimeout) {
+                          Duration requestTimeout, DiscoveryConfig discovery) {
 
     public static final String DEFAULT_DATACENTER = "dc1";
     public static final String LOOPBACK = "127.0.0.1";
@@ -40,6 +41,7 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
     public AgentConfig {
         Objects.requireNonNull(nodeName, "nodeName");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(discovery, "discovery");
         retryJoin = List.copyOf(retryJoin);
         if (nodeName.isBlank()) {
             throw new IllegalArgumentException("node name must not be empty");
@@ -67,47 +69,54 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, DEFAULT_DATACENTER, true, false, 1, List.of(), LOOPBACK, LOOPBACK,
                 DEFAULT_HTTP_PORT, DEFAULT_RAFT_PORT, dataDir, RaftConfig.DEFAULT_SNAPSHOT_EVERY,
-                RaftConfig.DEFAULT_ELECTION_MIN, RaftConfig.DEFAULT_ELECTION_MAX, RaftConfig.DEFAULT_REQUEST_TIMEOUT);
+                RaftConfig.DEFAULT_ELECTION_MIN, RaftConfig.DEFAULT_ELECTION_MAX, RaftConfig.DEFAULT_REQUEST_TIMEOUT,
+                DiscoveryConfig.defaults(LOOPBACK));
     }
 
-    /** Both ports ephemeral: for tests. */
+    /** Every port ephemeral (HTTP, Raft, DNS): for tests. */
     public AgentConfig withEphemeralPorts() {
-        return withPorts(0, 0);
+        return withPorts(0, 0).withDiscovery(discovery.withDnsPort(0));
+    }
+
+    public AgentConfig withDiscovery(DiscoveryConfig d) {
+        return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
+                httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, d);
     }
 
     public AgentConfig withPorts(int http, int raft) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                http, raft, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout);
+                http, raft, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withCluster(int expect, List<String> join) {
         return new AgentConfig(nodeName, datacenter, server, dev, expect, join, bindAddr, clientAddr, httpPort,
-                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout);
+                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withDatacenter(String dc) {
         return new AgentConfig(nodeName, dc, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr, httpPort,
-                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout);
+                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withAddresses(String bind, String client) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bind, client, httpPort,
-                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout);
+                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withSnapshotThreshold(long n) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                httpPort, raftPort, dataDir, n, electionMin, electionMax, requestTimeout);
+                httpPort, raftPort, dataDir, n, electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withDev(boolean devMode) {
         return new AgentConfig(nodeName, datacenter, server, devMode, bootstrapExpect, retryJoin, bindAddr,
-                clientAddr, httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout);
+                clientAddr, httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout,
+                discovery);
     }
 
     public AgentConfig withRequestTimeout(Duration timeout) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, timeout);
+                httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, timeout, discovery);
     }
 
     /** The Raft member configuration this agent runs with. */

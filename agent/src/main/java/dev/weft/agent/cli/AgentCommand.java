@@ -2,6 +2,8 @@ package dev.weft.agent.cli;
 
 import dev.weft.agent.AgentConfig;
 import dev.weft.agent.AgentServer;
+import dev.weft.agent.DiscoveryConfig;
+import dev.weft.agent.http.GoDuration;
 import dev.weft.agent.Version;
 import dev.weft.kvstore.StoreException;
 import dev.weft.kvstore.raft.RaftConfig;
@@ -20,7 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -61,6 +66,36 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = {"-snapshot-threshold", "--snapshot-threshold"}, paramLabel = "N",
             description = "Raft snapshot every N applied entries (" + RaftConfig.DEFAULT_SNAPSHOT_EVERY + ")")
     Long snapshotThreshold;
+
+    @Option(names = {"-check-update-interval", "--check-update-interval"}, paramLabel = "DURATION",
+            description = "Write a check whose output alone changed at most this often (5m)")
+    String checkUpdateInterval;
+    @Option(names = {"-node-health-timeout", "--node-health-timeout"}, paramLabel = "DURATION",
+            description = "Mark an agent critical when not heard from this long (10s)")
+    String nodeHealthTimeout;
+    @Option(names = {"-dns-port", "--dns-port"}, paramLabel = "PORT",
+            description = "DNS port, UDP and TCP (8600; -1 disables DNS)")
+    Integer dnsPort;
+    @Option(names = {"-dns-addr", "--dns-addr"}, paramLabel = "IP",
+            description = "DNS bind address (the -client address)")
+    String dnsAddr;
+    @Option(names = {"-domain", "--domain"}, paramLabel = "DOMAIN", description = "DNS domain (weft.)")
+    String domain;
+    @Option(names = {"-alt-domain", "--alt-domain"}, paramLabel = "DOMAIN",
+            description = "Alternate DNS domain answered the same way (e.g. consul.)")
+    String altDomain;
+    @Option(names = {"-recursor", "--recursor"}, paramLabel = "IP[:PORT]",
+            description = "Upstream resolver for other names (repeatable; none: other names are REFUSED)")
+    List<String> recursors = new ArrayList<>();
+    @Option(names = {"-dns-only-passing", "--dns-only-passing"},
+            description = "DNS answers only passing instances (default: everything but critical)")
+    boolean dnsOnlyPassing;
+    @Option(names = {"-dns-node-ttl", "--dns-node-ttl"}, paramLabel = "DURATION",
+            description = "TTL of node records (0s)")
+    String dnsNodeTtl;
+    @Option(names = {"-dns-service-ttl", "--dns-service-ttl"}, paramLabel = "NAME=DURATION",
+            description = "TTL of a service's records; NAME may be * or end in * (repeatable; 0s)")
+    List<String> dnsServiceTtl = new ArrayList<>();
 
     public AgentCommand(CliIo io) {
         this.io = io;
@@ -121,7 +156,50 @@ public final class AgentCommand implements Callable<Integer> {
         if (snapshotThreshold != null) {
             cfg = cfg.withSnapshotThreshold(snapshotThreshold);
         }
-        return cfg;
+        return cfg.withDiscovery(discovery(cfg.clientAddr()));
+    }
+
+    private DiscoveryConfig discovery(String clientAddr) {
+        DiscoveryConfig d = DiscoveryConfig.defaults(dnsAddr != null ? dnsAddr : clientAddr);
+        try {
+            if (checkUpdateInterval != null) {
+                d = d.withCheckUpdateInterval(duration("-check-update-interval", checkUpdateInterval));
+            }
+            if (nodeHealthTimeout != null) {
+                d = d.withNodeHealthTimeout(duration("-node-health-timeout", nodeHealthTimeout));
+            }
+            if (dnsPort != null) {
+                d = d.withDnsPort(dnsPort);
+            }
+            if (domain != null || altDomain != null) {
+                d = d.withDomains(domain != null ? domain : d.domain(), altDomain);
+            }
+            d = d.withRecursors(recursors);
+            Map<String, Duration> ttls = new LinkedHashMap<>();
+            for (String entry : dnsServiceTtl) {
+                int eq = entry.indexOf('=');
+                if (eq <= 0) {
+                    throw new ParameterException(spec.commandLine(),
+                            "-dns-service-ttl must be NAME=DURATION, got '" + entry + "'");
+                }
+                ttls.put(entry.substring(0, eq), duration("-dns-service-ttl", entry.substring(eq + 1)));
+            }
+            return d.withDnsAnswers(dnsOnlyPassing, dnsNodeTtl == null ? Duration.ZERO
+                    : duration("-dns-node-ttl", dnsNodeTtl), ttls);
+        } catch (IllegalArgumentException e) {
+            if (e instanceof ParameterException pe) {
+                throw pe;
+            }
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private Duration duration(String flag, String text) {
+        try {
+            return GoDuration.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), flag + ": " + e.getMessage());
+        }
     }
 
     private void banner(AgentServer agent, boolean temporary) {

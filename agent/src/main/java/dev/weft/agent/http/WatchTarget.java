@@ -19,6 +19,11 @@ interface WatchTarget {
         return Watches::onSessions;
     }
 
+    /** A catalog topic: {@code CatalogView.TOPIC_*} or {@code CatalogView.serviceTopic(name)}. */
+    static WatchTarget catalog(String topic) {
+        return (w, cb) -> w.onCatalog(topic, cb);
+    }
+
     static WatchTarget any() {
         return Watches::onAny;
     }
