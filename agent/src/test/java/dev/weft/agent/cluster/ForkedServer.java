@@ -20,15 +20,17 @@ final class ForkedServer implements AutoCloseable {
     final String name;
     final int httpPort;
     final int raftPort;
+    final int dnsPort;
     final Path dataDir;
     final Path log;
     private final List<String> args;
     private Process process;
 
-    ForkedServer(String name, int httpPort, int raftPort, Path dataDir, Path log, List<String> args) {
+    ForkedServer(String name, int httpPort, int raftPort, int dnsPort, Path dataDir, Path log, List<String> args) {
         this.name = name;
         this.httpPort = httpPort;
         this.raftPort = raftPort;
+        this.dnsPort = dnsPort;
         this.dataDir = dataDir;
         this.log = log;
         this.args = List.copyOf(args);

@@ -49,17 +49,17 @@ class ProcessClusterIT {
      */
     private static final String PAD = "x".repeat(32 * 1024);
 
-    private static final List<ForkedServer> servers = new ArrayList<>();
-    private static final KvHttpClient http = new KvHttpClient(Duration.ofSeconds(3));
-    private static Path runDir;
+    private static ForkedCluster cluster;
+    private static List<ForkedServer> servers;
+    private static KvHttpClient http;
 
     @Test
     void acknowledgedWritesSurviveLeaderKillAndMembersCatchUp() throws Exception {
         try {
             scenario();
-            deleteRecursively(runDir.resolve("data")); // logs stay under target/ for reading
+            cluster.deleteData(); // logs stay under target/ for reading
         } catch (Throwable t) {
-            throw new AssertionError(t + "\n" + logTails(), t);
+            throw new AssertionError(t + "\n" + cluster.logTails(), t);
         }
     }
 
@@ -67,7 +67,7 @@ class ProcessClusterIT {
         startCluster();
 
         step("a. all three members agree on a leader");
-        ForkedServer leader = awaitAgreedLeader(servers, Duration.ofSeconds(60));
+        ForkedServer leader = cluster.awaitAgreedLeader(servers, Duration.ofSeconds(60));
         step("   leader is " + leader);
 
         step("b. writer starts");
@@ -83,7 +83,7 @@ class ProcessClusterIT {
 
             step("d. a survivor becomes leader within " + FAILOVER + " and writes resume");
             List<ForkedServer> survivors = servers.stream().filter(s -> s != leader).toList();
-            ForkedServer newLeader = awaitAgreedLeader(survivors, Duration.ofSeconds(30));
+            ForkedServer newLeader = cluster.awaitAgreedLeader(survivors, Duration.ofSeconds(30));
             Duration failover = Duration.between(killedAt, Instant.now());
             step("   new leader " + newLeader + " after " + failover.toMillis() + " ms");
             assertTrue(newLeader != leader, "the killed member cannot be the new leader");
@@ -108,10 +108,10 @@ class ProcessClusterIT {
         step("f. restart the killed member " + leader + " with its data dir; it catches up");
         leader.start();
         awaitStaleContains(leader, "w/", acked, WriteLoadClient::value, Duration.ofSeconds(60));
-        awaitAgreedLeader(servers, Duration.ofSeconds(30));
+        cluster.awaitAgreedLeader(servers, Duration.ofSeconds(30));
 
         step("g. snapshot install: stop a follower, write 500 keys, compact, restart it");
-        ForkedServer current = awaitAgreedLeader(servers, Duration.ofSeconds(30));
+        ForkedServer current = cluster.awaitAgreedLeader(servers, Duration.ofSeconds(30));
         ForkedServer follower = servers.stream().filter(s -> s != current).findFirst().orElseThrow();
         long followerLogBefore = follower.logSize();
         follower.stop();
@@ -131,7 +131,7 @@ class ProcessClusterIT {
                         + " weft_raft_snapshots_total{kind=\"installed\"} (" + installs + ") nor its log shows one");
 
         step("   every member has every acknowledged key");
-        awaitAgreedLeader(servers, Duration.ofSeconds(30));
+        cluster.awaitAgreedLeader(servers, Duration.ofSeconds(30));
         for (ForkedServer s : servers) {
             awaitStaleContains(s, "w/", acked, WriteLoadClient::value, Duration.ofSeconds(30));
             awaitStaleContains(s, "s/", snapKeys, ProcessClusterIT::bigValue, Duration.ofSeconds(30));
@@ -142,79 +142,22 @@ class ProcessClusterIT {
     // ---- cluster ----------------------------------------------------------------------------------------
 
     private static void startCluster() throws IOException {
-        Path target = Path.of(System.getProperty("basedir", "."), "target");
-        runDir = target.resolve("process-cluster-it").resolve(
-                LocalTime.now().toString().replace(':', '-').replace('.', '-'));
-        Files.createDirectories(runDir);
-        int[] ports = freeLoopbackPorts(6);
-        for (int n = 0; n < 3; n++) {
-            String name = "n" + (n + 1);
-            int httpPort = ports[n];
-            int raftPort = ports[3 + n];
-            Path dataDir = runDir.resolve("data").resolve(name);
-            List<String> args = new ArrayList<>(List.of("agent", "-server", "-bootstrap-expect", "3"));
-            for (int m = 0; m < 3; m++) {
-                if (m != n) {
-                    args.addAll(List.of("-retry-join", "127.0.0.1:" + ports[3 + m]));
-                }
-            }
-            args.addAll(List.of("-node", name, "-bind", "127.0.0.1", "-data-dir", dataDir.toString(),
-                    "-http-port", Integer.toString(httpPort), "-raft-port", Integer.toString(raftPort),
-                    "-snapshot-threshold", Integer.toString(SNAPSHOT_THRESHOLD)));
-            servers.add(new ForkedServer(name, httpPort, raftPort, dataDir, runDir.resolve(name + ".log"), args));
-        }
-        step("starting " + servers + " in " + runDir);
-        for (ForkedServer s : servers) {
-            s.start();
-        }
+        cluster = ForkedCluster.start("process-cluster-it", 3,
+                p -> List.of("-snapshot-threshold", Integer.toString(SNAPSHOT_THRESHOLD)));
+        servers = cluster.servers;
+        http = cluster.http;
     }
+
 
     @AfterAll
     static void stopAll() {
-        for (ForkedServer s : servers) {
-            s.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        http.close();
     }
 
-    /** Binds n ephemeral loopback ports at once (so they are distinct), then releases them for the servers. */
-    private static int[] freeLoopbackPorts(int n) throws IOException {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                sockets.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : sockets) {
-                s.close();
-            }
-        }
-    }
 
     /** Waits until every given (live) member reports the same leader and that leader is one of them. */
-    private static ForkedServer awaitAgreedLeader(List<ForkedServer> members, Duration within) throws Exception {
-        return await(within, "agreement on a leader among " + members, () -> {
-            String agreed = null;
-            for (ForkedServer s : members) {
-                if (!s.isAlive()) {
-                    throw new AssertionError(s + " exited (code " + s.exitCode() + ") while waiting for a leader");
-                }
-                String l = http.leader(s.httpPort);
-                if (l == null || l.isEmpty() || (agreed != null && !agreed.equals(l))) {
-                    return null;
-                }
-                agreed = l;
-            }
-            String leader = agreed;
-            return members.stream().filter(s -> leader.equals(s.raftAddress())
-                    || leader.endsWith(":" + s.raftPort)).findFirst().orElse(null);
-        });
-    }
-
     static String bigValue(int i) {
         return "v" + i + "-" + PAD;
     }
@@ -304,23 +247,4 @@ class ProcessClusterIT {
         System.out.println(LocalTime.now() + " ProcessClusterIT " + msg);
     }
 
-    private static String logTails() {
-        StringBuilder sb = new StringBuilder();
-        for (ForkedServer s : servers) {
-            sb.append("\n----- ").append(s).append(" ").append(s.log).append(" (last 40 lines) -----\n")
-                    .append(s.tail(40)).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }
