@@ -186,10 +186,9 @@ public final class AgentCommand implements Callable<Integer> {
             }
             return d.withDnsAnswers(dnsOnlyPassing, dnsNodeTtl == null ? Duration.ZERO
                     : duration("-dns-node-ttl", dnsNodeTtl), ttls);
+        } catch (ParameterException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
-            if (e instanceof ParameterException pe) {
-                throw pe;
-            }
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
     }
