@@ -1,0 +1,76 @@
+package dev.weft.dns;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The DNS server's Micrometer meters. Query counters are tagged by qtype (a fixed set, others as
+ * {@code other}) and rcode, and looked up in an array so that counting a query allocates nothing.
+ */
+final class DnsMetrics {
+    private static final int[] TYPES = {Type.A, Type.AAAA, Type.SRV, Type.PTR, Type.TXT, Type.ANY, Type.SOA,
+        Type.NS, Type.CNAME, Type.MX, Type.HTTPS, Type.SVCB, Type.CAA, Type.DS, Type.DNSKEY, Type.AXFR, Type.IXFR};
+    private static final int RCODES = 32;
+
+    private final MeterRegistry registry;
+    private final Counter[] queries = new Counter[(TYPES.length + 1) * RCODES];
+    final Counter forwarded;
+    final Counter forwardFailed;
+    final Timer forwardLatency;
+    final Counter truncated;
+    final Counter malformed;
+    final Counter cacheHits;
+    final Counter cacheMisses;
+    final Counter errors;
+
+    DnsMetrics(MeterRegistry registry, Supplier<Number> cacheSize) {
+        this.registry = registry;
+        forwarded = Counter.builder("weft.dns.forwarded").description("queries answered by a recursor")
+                .tag("result", "ok").register(registry);
+        forwardFailed = Counter.builder("weft.dns.forwarded").description("queries no recursor answered (SERVFAIL)")
+                .tag("result", "failed").register(registry);
+        forwardLatency = Timer.builder("weft.dns.forward.latency").description("time to an upstream answer")
+                .register(registry);
+        truncated = Counter.builder("weft.dns.truncated").description("UDP responses sent with TC")
+                .register(registry);
+        malformed = Counter.builder("weft.dns.malformed").description("packets answered FORMERR or dropped")
+                .register(registry);
+        cacheHits = Counter.builder("weft.dns.cache.hits").register(registry);
+        cacheMisses = Counter.builder("weft.dns.cache.misses").register(registry);
+        errors = Counter.builder("weft.dns.errors").description("queries that failed inside the server (SERVFAIL)")
+                .register(registry);
+        Gauge.builder("weft.dns.cache.size", cacheSize).description("cached answers").register(registry);
+    }
+
+    void query(int qtype, int rcode) {
+        int slot = TYPES.length;
+        for (int i = 0; i < TYPES.length; i++) {
+            if (TYPES[i] == qtype) {
+                slot = i;
+                break;
+            }
+        }
+        int index = slot * RCODES + (rcode & (RCODES - 1));
+        Counter c = queries[index];
+        if (c == null) {
+            // Racy by design: registering twice returns the same counter.
+            c = Counter.builder("weft.dns.queries").description("queries answered, by qtype and rcode")
+                    .tag("qtype", slot == TYPES.length ? "other" : Type.string(qtype))
+                    .tag("rcode", Rcode.string(rcode)).register(registry);
+            queries[index] = c;
+        }
+        c.increment();
+    }
+
+    void forwarded(boolean ok, long nanos) {
+        (ok ? forwarded : forwardFailed).increment();
+        forwardLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

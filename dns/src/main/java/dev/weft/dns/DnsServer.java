@@ -1,0 +1,350 @@
+package dev.weft.dns;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.DatagramChannelConfig;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The DNS server: UDP and TCP listeners on Netty event loops answering from the agent's local catalog view
+ * (see {@link CatalogReader}), forwarding other names to the configured recursors. With Linux epoll every
+ * listener has one UDP socket per event loop (SO_REUSEPORT), otherwise one NIO socket. Listeners can be added
+ * and removed while running (e.g. :53 on an overlay gateway address).
+ */
+public final class DnsServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DnsServer.class);
+    /** Concurrent TCP connections; more are closed at once. */
+    static final int MAX_TCP_CONNECTIONS = 1024;
+    static final int TCP_IDLE_SECONDS = 10;
+    /** Receive buffer per datagram: bigger than any query we answer. */
+    static final int MAX_QUERY_DATAGRAM = 4096;
+    private static final int PORT_ATTEMPTS = 20;
+
+    private final DnsConfig config;
+    private final boolean epoll;
+    private final EventLoopGroup group;
+    private final int udpSockets;
+    private final ChannelFactory<Channel> udpFactory;
+    private final Class<? extends ServerSocketChannel> serverClass;
+    private final QueryProcessor processor;
+    private final AnswerCache cache;
+    private final DnsMetrics metrics;
+    private final AtomicInteger tcpConnections = new AtomicInteger();
+    private final UdpHandler udpHandler = new UdpHandler();
+    private final Map<InetSocketAddress, Listener> listeners = new LinkedHashMap<>();
+    private final Listener main;
+    private boolean closed;
+
+    /** The sockets of one address: UDP (one or more) and TCP on the same port. */
+    private record Listener(InetSocketAddress requested, InetSocketAddress bound, List<Channel> udp, Channel tcp) {
+        void close() {
+            tcp.close().syncUninterruptibly();
+            for (Channel c : udp) {
+                c.close().syncUninterruptibly();
+            }
+        }
+    }
+
+    private DnsServer(DnsConfig config, CatalogReader reader, MeterRegistry registry) {
+        this.config = config;
+        this.epoll = config.nativeTransport() && Epoll.isAvailable();
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        DefaultThreadFactory threadFactory = new DefaultThreadFactory("weft-dns", true);
+        Class<? extends SocketChannel> socketClass;
+        if (epoll) {
+            group = new EpollEventLoopGroup(threads, threadFactory);
+            udpFactory = EpollDatagramChannel::new;
+            serverClass = EpollServerSocketChannel.class;
+            socketClass = EpollSocketChannel.class;
+            udpSockets = threads;
+        } else {
+            group = new NioEventLoopGroup(threads, threadFactory);
+            udpFactory = NioDatagramChannel::new;
+            serverClass = NioServerSocketChannel.class;
+            socketClass = NioSocketChannel.class;
+            udpSockets = 1;
+        }
+        this.cache = new AnswerCache(config.cacheEntries());
+        this.metrics = new DnsMetrics(registry, cache::size);
+        RecursorClient recursors = null;
+        if (!config.recursors().isEmpty()) {
+            Class<? extends SocketChannel> sc = socketClass;
+            recursors = new RecursorClient(config.recursors(), config.recursorTimeout(), udpFactory, () -> {
+                try {
+                    return sc.getDeclaredConstructor().newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+        this.processor = new QueryProcessor(config, reader, metrics, cache, recursors);
+        try {
+            this.main = bind(new InetSocketAddress(config.bindAddress(), config.port()));
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+        listeners.put(main.bound(), main);
+    }
+
+    /**
+     * Starts the server and binds its main listener ({@link DnsConfig#bindAddress()}, {@link DnsConfig#port()}).
+     *
+     * @throws IllegalStateException when the address cannot be bound
+     */
+    public static DnsServer start(DnsConfig config, CatalogReader reader, MeterRegistry registry) {
+        DnsServer server = new DnsServer(config, reader, registry);
+        log.info("DNS server listening on {} (udp+tcp), domain {}{}, {} transport with {} UDP socket(s), "
+                        + "receive buffer {} bytes, recursors {}", text(server.main.bound()), config.domain(),
+                config.altDomain() == null ? "" : " and " + config.altDomain(), server.epoll ? "epoll" : "nio",
+                server.udpSockets, server.receiveBuffer(server.main),
+                config.recursors().stream().map(DnsServer::text).toList());
+        return server;
+    }
+
+    /** The main UDP address (with the actual port when 0 was asked). */
+    public InetSocketAddress udpAddress() {
+        return (InetSocketAddress) main.udp().get(0).localAddress();
+    }
+
+    /** The main TCP address: the same port as {@link #udpAddress()}. */
+    public InetSocketAddress tcpAddress() {
+        return (InetSocketAddress) main.tcp().localAddress();
+    }
+
+    /**
+     * Listens on another address as well (UDP and TCP on the same port; port 0 picks one).
+     *
+     * @return the bound address
+     * @throws IllegalStateException when it cannot be bound or the server is closed
+     */
+    public synchronized InetSocketAddress addListener(InetSocketAddress address) {
+        if (closed) {
+            throw new IllegalStateException("DNS server closed");
+        }
+        for (Listener l : listeners.values()) {
+            if (l.requested().equals(address) || l.bound().equals(address)) {
+                return l.bound();
+            }
+        }
+        Listener l = bind(address);
+        listeners.put(l.bound(), l);
+        log.info("DNS server listening on {} (udp+tcp)", text(l.bound()));
+        return l.bound();
+    }
+
+    /**
+     * Stops listening on an address added with {@link #addListener} (the asked or the bound address).
+     *
+     * @return false when no such listener exists
+     */
+    public synchronized boolean removeListener(InetSocketAddress address) {
+        Listener found = null;
+        for (Listener l : listeners.values()) {
+            if (l != main && (l.requested().equals(address) || l.bound().equals(address))) {
+                found = l;
+                break;
+            }
+        }
+        if (found == null) {
+            return false;
+        }
+        listeners.remove(found.bound());
+        found.close();
+        log.info("DNS server stopped listening on {}", text(found.bound()));
+        return true;
+    }
+
+    /** Every bound address, the main one first. */
+    public synchronized List<InetSocketAddress> listeners() {
+        return new ArrayList<>(listeners.keySet());
+    }
+
+    /** Whether the Linux epoll transport is in use. */
+    public boolean nativeTransport() {
+        return epoll;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Listener l : listeners.values()) {
+                l.close();
+            }
+            listeners.clear();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        log.info("DNS server on {} stopped", text(main.bound()));
+    }
+
+    // ---- binding ------------------------------------------------------------------------------------------
+
+    private Listener bind(InetSocketAddress requested) {
+        int attempts = requested.getPort() == 0 ? PORT_ATTEMPTS : 1;
+        RuntimeException last = null;
+        for (int i = 0; i < attempts; i++) {
+            List<Channel> udp = new ArrayList<>();
+            Channel tcp = null;
+            try {
+                Channel first = udpBootstrap().bind(requested).syncUninterruptibly().channel();
+                udp.add(first);
+                InetSocketAddress bound = (InetSocketAddress) first.localAddress();
+                tcp = tcpBootstrap().bind(bound).syncUninterruptibly().channel();
+                for (int k = 1; k < udpSockets; k++) {
+                    udp.add(udpBootstrap().bind(bound).syncUninterruptibly().channel());
+                }
+                return new Listener(requested, bound, List.copyOf(udp), tcp);
+            } catch (Exception e) {
+                if (tcp != null) {
+                    tcp.close().syncUninterruptibly();
+                }
+                for (Channel c : udp) {
+                    c.close().syncUninterruptibly();
+                }
+                last = new IllegalStateException("cannot listen for DNS on " + requested + ": " + e, e);
+            }
+        }
+        throw last;
+    }
+
+    private Bootstrap udpBootstrap() {
+        Bootstrap b = new Bootstrap().group(group).channelFactory(udpFactory)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY_DATAGRAM))
+                .handler(udpHandler);
+        if (config.udpReceiveBuffer() > 0) {
+            b.option(ChannelOption.SO_RCVBUF, config.udpReceiveBuffer());
+        }
+        if (epoll) {
+            b.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        return b;
+    }
+
+    private ServerBootstrap tcpBootstrap() {
+        return new ServerBootstrap().group(group).channel(serverClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (tcpConnections.incrementAndGet() > MAX_TCP_CONNECTIONS) {
+                            tcpConnections.decrementAndGet();
+                            ch.close();
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
+                                new LengthFieldBasedFrameDecoder(65537, 0, 2, 0, 2),
+                                new LengthFieldPrepender(2),
+                                new TcpHandler());
+                    }
+                });
+    }
+
+    private static String text(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private int receiveBuffer(Listener l) {
+        return ((DatagramChannelConfig) l.udp().get(0).config()).getReceiveBufferSize();
+    }
+
+    // ---- handlers -----------------------------------------------------------------------------------------
+
+    @ChannelHandler.Sharable
+    private final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            InetSocketAddress sender = packet.sender();
+            ByteBuf out = processor.handle(packet.content(), false, ctx.alloc(), ctx.channel().eventLoop(),
+                    later -> ctx.writeAndFlush(new DatagramPacket(later, sender)));
+            if (out != null) {
+                ctx.write(new DatagramPacket(out, sender));
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP errors and the like on the shared socket: keep serving.
+            log.debug("DNS UDP socket error: {}", cause.toString());
+        }
+    }
+
+    private final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (frame.readableBytes() < 12) {
+                metrics.malformed.increment();
+                ctx.close();
+                return;
+            }
+            ByteBuf out = processor.handle(frame, true, ctx.alloc(), ctx.channel().eventLoop(),
+                    later -> ctx.writeAndFlush(later));
+            if (out != null) {
+                ctx.writeAndFlush(out);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("DNS TCP connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.weft.dns;
+
+import io.netty.buffer.ByteBuf;
+
+import java.util.Arrays;
+
+/**
+ * One decoded query, read straight from the packet without building dnsjava objects: header, the single
+ * question (its name lower-cased for the cache key) and the EDNS OPT record if any. Every other record is
+ * skipped with bounds checks; anything inconsistent yields {@link Status#FORMERR}.
+ */
+final class Query {
+    enum Status {
+        OK,
+        /** Not answered at all: too short for a header, or a response (QR set). */
+        DROP,
+        FORMERR,
+        NOTIMP,
+        BADVERS
+    }
+
+    static final int FLAG_QR = 0x8000;
+    static final int FLAG_RD = 0x0100;
+    static final int FLAG_CD = 0x0010;
+    static final int OPT = 41;
+    static final int MAX_NAME = 255;
+
+    Status status;
+    int id;
+    int flags;
+    int opcode;
+    boolean tcp;
+    /** Offset of the question name from the start of the packet (always 12) and its wire length. */
+    int qnameLength;
+    byte[] qnameLower;
+    int qtype;
+    int qclass;
+    boolean edns;
+    int udpPayload;
+    boolean dnssecOk;
+
+    private Query() {
+    }
+
+    boolean rd() {
+        return (flags & FLAG_RD) != 0;
+    }
+
+    /** The largest response for this query's transport and EDNS payload size. */
+    int limit() {
+        if (tcp) {
+            return WireRenderer.TCP_LIMIT;
+        }
+        if (!edns) {
+            return WireRenderer.PLAIN_UDP_LIMIT;
+        }
+        return Math.max(WireRenderer.PLAIN_UDP_LIMIT, Math.min(udpPayload, WireRenderer.EDNS_PAYLOAD));
+    }
+
+    CacheKey key() {
+        return new CacheKey(qnameLower, qtype, qclass, limit(), edns ? (dnssecOk ? 2 : 1) : 0);
+    }
+
+    static Query decode(ByteBuf b, boolean tcp) {
+        Query q = new Query();
+        q.tcp = tcp;
+        int base = b.readerIndex();
+        int end = base + b.readableBytes();
+        if (end - base < 12) {
+            q.status = Status.DROP;
+            return q;
+        }
+        q.id = b.getUnsignedShort(base);
+        q.flags = b.getUnsignedShort(base + 2);
+        q.opcode = (q.flags >> 11) & 0xF;
+        if ((q.flags & FLAG_QR) != 0) {
+            q.status = Status.DROP;
+            return q;
+        }
+        if (q.opcode != 0) {
+            q.status = Status.NOTIMP;
+            return q;
+        }
+        int qd = b.getUnsignedShort(base + 4);
+        int an = b.getUnsignedShort(base + 6);
+        int ns = b.getUnsignedShort(base + 8);
+        int ar = b.getUnsignedShort(base + 10);
+        if (qd != 1) {
+            q.status = Status.FORMERR;
+            return q;
+        }
+        int p = base + 12;
+        int nameLength = 0;
+        while (true) {
+            if (p >= end) {
+                return formerr(q);
+            }
+            int l = b.getUnsignedByte(p);
+            if (l == 0) {
+                p++;
+                nameLength++;
+                break;
+            }
+            if (l > 63) {
+                return formerr(q);
+            }
+            nameLength += l + 1;
+            if (nameLength + 1 > MAX_NAME || p + 1 + l > end) {
+                return formerr(q);
+            }
+            p += 1 + l;
+        }
+        if (p + 4 > end) {
+            return formerr(q);
+        }
+        q.qnameLength = nameLength;
+        byte[] name = new byte[nameLength];
+        b.getBytes(base + 12, name);
+        // Label length bytes are at most 63, below 'A', so lower-casing every byte only touches letters.
+        for (int i = 0; i < name.length; i++) {
+            byte c = name[i];
+            if (c >= 'A' && c <= 'Z') {
+                name[i] = (byte) (c + 32);
+            }
+        }
+        q.qnameLower = name;
+        q.qtype = b.getUnsignedShort(p);
+        q.qclass = b.getUnsignedShort(p + 2);
+        p += 4;
+        int records = an + ns + ar;
+        q.status = Status.OK;
+        for (int i = 0; i < records; i++) {
+            int nameStart = p;
+            p = skipName(b, p, end);
+            if (p < 0 || p + 10 > end) {
+                return formerr(q);
+            }
+            int type = b.getUnsignedShort(p);
+            int rdlength = b.getUnsignedShort(p + 8);
+            if (p + 10 + rdlength > end) {
+                return formerr(q);
+            }
+            if (type == OPT) {
+                boolean rootOwner = p - nameStart == 1;
+                if (i < an + ns || q.edns || !rootOwner) {
+                    return formerr(q);
+                }
+                q.edns = true;
+                q.udpPayload = b.getUnsignedShort(p + 2);
+                int version = b.getUnsignedByte(p + 5);
+                q.dnssecOk = (b.getUnsignedShort(p + 6) & 0x8000) != 0;
+                if (version != 0) {
+                    q.status = Status.BADVERS;
+                }
+            }
+            p += 10 + rdlength;
+        }
+        return q;
+    }
+
+    private static Query formerr(Query q) {
+        q.status = Status.FORMERR;
+        return q;
+    }
+
+    /** The offset after a (possibly compressed) name, or -1 when it runs past the end or is malformed. */
+    private static int skipName(ByteBuf b, int p, int end) {
+        int length = 0;
+        while (p < end) {
+            int l = b.getUnsignedByte(p);
+            if (l == 0) {
+                return p + 1;
+            }
+            if ((l & 0xC0) == 0xC0) {
+                return p + 2 <= end ? p + 2 : -1;
+            }
+            if (l > 63) {
+                return -1;
+            }
+            length += l + 1;
+            if (length + 1 > MAX_NAME) {
+                return -1;
+            }
+            p += 1 + l;
+        }
+        return -1;
+    }
+
+    /** Cache key: lower-cased name, type, class, size limit and EDNS mode (0 none, 1 EDNS, 2 EDNS with DO). */
+    static final class CacheKey {
+        private final byte[] name;
+        private final int qtype;
+        private final int qclass;
+        private final int limit;
+        private final int ednsMode;
+        private final int hash;
+
+        CacheKey(byte[] name, int qtype, int qclass, int limit, int ednsMode) {
+            this.name = name;
+            this.qtype = qtype;
+            this.qclass = qclass;
+            this.limit = limit;
+            this.ednsMode = ednsMode;
+            int h = Arrays.hashCode(name);
+            h = 31 * h + qtype;
+            h = 31 * h + qclass;
+            h = 31 * h + limit;
+            this.hash = 31 * h + ednsMode;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof CacheKey k)) {
+                return false;
+            }
+            return hash == k.hash && qtype == k.qtype && qclass == k.qclass && limit == k.limit
+                    && ednsMode == k.ednsMode && Arrays.equals(name, k.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+}
