@@ -1,10 +1,17 @@
 package dev.weft.agent;
 
+import dev.weft.agent.catalog.LocalAgentState;
+import dev.weft.agent.catalog.NodeHealthDuty;
 import dev.weft.agent.http.AgentInfo;
+import dev.weft.dns.CatalogReader;
+import dev.weft.dns.DnsConfig;
+import dev.weft.dns.DnsServer;
 import dev.weft.agent.http.HttpApiServer;
 import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.raft.RaftStore;
+import dev.weft.kvstore.state.CatalogNode;
+import dev.weft.kvstore.state.CatalogView;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -15,7 +22,18 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * One running agent: the Raft member ({@link RaftStore}) and the HTTP API in front of it, sharing one Prometheus
@@ -37,9 +55,14 @@ public final class AgentServer implements AutoCloseable {
     private final RaftStore store;
     private final HttpApiServer http;
     private final AgentInfo info;
+    private final LocalAgentState local;
+    private final DnsServer dns;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private AgentServer(AgentConfig config, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
-                        RaftStore store, HttpApiServer http, AgentInfo info) {
+                        RaftStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns) {
+        this.local = local;
+        this.dns = dns;
         this.config = config;
         this.registry = registry;
         this.gcMetrics = gcMetrics;
@@ -66,22 +89,94 @@ public final class AgentServer implements AutoCloseable {
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
         RaftStore store = null;
+        LocalAgentState local = null;
+        DnsServer dns = null;
         try {
             store = RaftStore.start(config.raftConfig(), registry);
             String[] hostPort = splitAddress(store.address());
             AgentInfo info = new AgentInfo(config.nodeName(), config.datacenter(), true, Version.version(),
                     Version.revision(), hostPort[0], Integer.parseInt(hostPort[1]));
-            HttpApiServer http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort());
-            log.info("agent {} started: HTTP {}:{}, Raft {}", config.nodeName(), http.address().getHostString(),
-                    http.port(), store.address());
-            return new AgentServer(config, registry, gc, store, http, info);
+            DiscoveryConfig d = config.discovery();
+            String addr = hostPort[0];
+            CatalogNode self = new CatalogNode(config.nodeName(), nodeId(config.dataDir()), addr,
+                    Map.of("lan", addr, "lan_ipv4", addr, "wan", addr, "wan_ipv4", addr), Map.of(), 0, 0);
+            local = new LocalAgentState(self, store, new LocalAgentState.Settings(d.checkUpdateInterval(),
+                    d.antiEntropyInterval(), d.heartbeatInterval(), config.requestTimeout().plusSeconds(1)),
+                    config.dataDir(), registry);
+            store.addLeaderDuty(new NodeHealthDuty(d.nodeHealthTimeout()));
+            if (d.dnsPort() >= 0) {
+                RaftStore s = store;
+                dns = DnsServer.start(dnsConfig(config, addr), new CatalogReader() {
+                    @Override
+                    public <T> T read(Function<CatalogView, T> reader) {
+                        return s.read(v -> reader.apply(v.catalog()));
+                    }
+                }, registry);
+            }
+            HttpApiServer http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(),
+                    local);
+            local.start();
+            log.info("agent {} started: HTTP {}:{}, DNS {}, Raft {}", config.nodeName(),
+                    http.address().getHostString(), http.port(), dns == null ? "off" : dns.udpAddress(),
+                    store.address());
+            return new AgentServer(config, registry, gc, store, http, info, local, dns);
         } catch (InterruptedException | RuntimeException e) {
+            if (dns != null) {
+                dns.close();
+            }
+            if (local != null) {
+                local.close();
+            }
             if (store != null) {
                 store.close();
             }
             gc.close();
             registry.close();
             throw e;
+        }
+    }
+
+    private static DnsConfig dnsConfig(AgentConfig config, String advertise) {
+        DiscoveryConfig d = config.discovery();
+        try {
+            DnsConfig.Builder b = DnsConfig.builder()
+                    .bindAddress(InetAddress.getByName(d.dnsAddr()))
+                    .advertiseAddress(InetAddress.getByName(advertise))
+                    .port(d.dnsPort())
+                    .domain(d.domain())
+                    .datacenter(config.datacenter())
+                    .onlyPassing(d.dnsOnlyPassing())
+                    .nodeTtl(d.dnsNodeTtl())
+                    .serviceTtl(d.dnsServiceTtl());
+            if (d.altDomain() != null) {
+                b.altDomain(d.altDomain());
+            }
+            for (String r : d.recursors()) {
+                b.addRecursor(DnsConfig.parseRecursor(r));
+            }
+            return b.build();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("DNS address must be an IP address: " + e.getMessage());
+        }
+    }
+
+    /** This agent's node ID: a random UUID made once and kept in the data dir, as Consul's node-id file. */
+    static String nodeId(Path dataDir) {
+        Path file = dataDir.resolve("node-id");
+        try {
+            if (Files.exists(file)) {
+                String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+                UUID.fromString(id);
+                return id;
+            }
+            String id = UUID.randomUUID().toString();
+            Files.createDirectories(dataDir);
+            Files.writeString(file, id + "\n", StandardCharsets.UTF_8);
+            return id;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write " + file, e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("corrupt node ID in " + file + ": " + e.getMessage());
         }
     }
 
@@ -106,6 +201,11 @@ public final class AgentServer implements AutoCloseable {
         return store;
     }
 
+    /** This agent's own services and checks. */
+    public LocalAgentState local() {
+        return local;
+    }
+
     public RaftStatus status() {
         return store.status();
     }
@@ -124,6 +224,11 @@ public final class AgentServer implements AutoCloseable {
         return a.getHostString() + ":" + a.getPort();
     }
 
+    /** The DNS server's UDP address, or null when DNS is off ({@code -dns-port -1}). */
+    public InetSocketAddress dnsAddress() {
+        return dns == null ? null : dns.udpAddress();
+    }
+
     /** This member's Raft address (host:port). */
     public String raftAddress() {
         return store.address();
@@ -131,7 +236,22 @@ public final class AgentServer implements AutoCloseable {
 
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * Stops the agent. With {@code leave}, the node is first marked as having left (services leave answers at
+     * once); without it, the catalog learns of the stop only through the node-health timeout, as after a crash.
+     */
+    public void close(boolean leave) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
+            local.close(leave);
+            if (dns != null) {
+                dns.close();
+            }
             http.close();
         } finally {
             try {

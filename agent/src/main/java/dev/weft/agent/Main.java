@@ -1,11 +1,13 @@
 package dev.weft.agent;
 
 import dev.weft.agent.cli.AgentCommand;
+import dev.weft.agent.cli.CatalogCommand;
 import dev.weft.agent.cli.CliFailure;
 import dev.weft.agent.cli.CliIo;
 import dev.weft.agent.cli.KvCommand;
 import dev.weft.agent.cli.MembersCommand;
 import dev.weft.agent.cli.OperatorCommand;
+import dev.weft.agent.cli.ServicesCommand;
 import dev.weft.agent.cli.SnapshotCommand;
 import dev.weft.agent.cli.VersionCommand;
 import picocli.CommandLine;
@@ -25,7 +27,8 @@ import java.util.concurrent.Callable;
 @Command(name = "weft", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Service discovery and overlay networking for container hosts.",
         subcommands = {AgentCommand.class, KvCommand.class, MembersCommand.class, OperatorCommand.class,
-                SnapshotCommand.class, VersionCommand.class, HelpCommand.class})
+                SnapshotCommand.class, VersionCommand.class, CatalogCommand.class, ServicesCommand.class,
+                HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /** A real single-server agent (Raft + HTTP) on ephemeral loopback ports with a temporary data dir. */
@@ -21,12 +22,25 @@ public final class TestAgent implements AutoCloseable {
     }
 
     public static TestAgent start(String nodeName) throws Exception {
-        Path dir = Files.createTempDirectory("weft-agent-test-");
-        AgentConfig cfg = AgentConfig.defaults(nodeName, dir).withEphemeralPorts();
+        return start(nodeName, Files.createTempDirectory("weft-agent-test-"), c -> c);
+    }
+
+    /** An agent with its configuration adjusted by {@code tweak}, on {@code dir} (kept across restarts). */
+    public static TestAgent start(String nodeName, Path dir, UnaryOperator<AgentConfig> tweak) throws Exception {
+        AgentConfig cfg = tweak.apply(AgentConfig.defaults(nodeName, dir).withEphemeralPorts());
         AgentServer agent = AgentServer.start(cfg);
         TestAgent t = new TestAgent(dir, agent);
         awaitTrue("leader elected", Duration.ofSeconds(30), () -> agent.status().isLeader());
         return t;
+    }
+
+    public Path dataDir() {
+        return dir;
+    }
+
+    /** Stops the agent as a crash would (no leave), keeping the data dir for a restart. */
+    public void crashKeepData() {
+        agent.close(false);
     }
 
     public AgentServer agent() {
@@ -51,7 +65,7 @@ public final class TestAgent implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            agent.close();
+            agent.close(); // idempotent after crashKeepData()
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

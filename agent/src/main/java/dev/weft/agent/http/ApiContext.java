@@ -1,5 +1,6 @@
 package dev.weft.agent.http;
 
+import dev.weft.agent.catalog.LocalAgentState;
 import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.state.Applied;
 import dev.weft.kvstore.state.Command;
@@ -20,9 +21,12 @@ final class ApiContext {
     /** For CPU-heavy work that must stay off the event loops (snapshot encoding and checking). */
     final Executor blockingExecutor;
     final Clock clock;
+    /** This agent's own services and checks; null where the API runs without them (some tests). */
+    final LocalAgentState local;
 
     ApiContext(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry, Executor blockingExecutor,
-               Clock clock) {
+               Clock clock, LocalAgentState local) {
+        this.local = local;
         this.store = store;
         this.agent = agent;
         this.registry = registry;

@@ -1,5 +1,6 @@
 package dev.weft.agent.http;
 
+import dev.weft.agent.catalog.LocalAgentState;
 import dev.weft.kvstore.ReplicatedStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -49,13 +50,19 @@ public final class HttpApiServer implements AutoCloseable {
      */
     public static HttpApiServer start(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry,
                                       String host, int port) throws InterruptedException {
+        return start(store, agent, registry, host, port, null);
+    }
+
+    /** As {@link #start(ReplicatedStore, AgentInfo, PrometheusMeterRegistry, String, int)}, with the agent's local state. */
+    public static HttpApiServer start(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry,
+                                      String host, int port, LocalAgentState local) throws InterruptedException {
         EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("weft-http-accept", true));
         EventLoopGroup workers = new NioEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 new DefaultThreadFactory("weft-http", true));
         ExecutorService blocking = Executors.newSingleThreadExecutor(new DefaultThreadFactory("weft-http-snapshot",
                 true));
         try {
-            ApiContext ctx = new ApiContext(store, agent, registry, blocking, Clock.systemUTC());
+            ApiContext ctx = new ApiContext(store, agent, registry, blocking, Clock.systemUTC(), local);
             Router router = new Router(ctx);
             HttpApiHandler.RequestTimers timers = new HttpApiHandler.RequestTimers(registry);
             ServerBootstrap b = new ServerBootstrap()

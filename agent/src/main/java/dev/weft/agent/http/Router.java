@@ -68,6 +68,27 @@ final class Router {
         add(new Route(ClusterEndpoint.RAFT_PEER, false, Set.of("DELETE"), "/v1/operator", cluster));
         add(new Route(ClusterEndpoint.TRANSFER_LEADER, false, Set.of("POST", "PUT"), "/v1/operator", cluster));
 
+        CatalogEndpoint catalog = new CatalogEndpoint(ctx);
+        add(new Route(CatalogEndpoint.REGISTER, false, Set.of("PUT"), "/v1/catalog", catalog));
+        add(new Route(CatalogEndpoint.DEREGISTER, false, Set.of("PUT"), "/v1/catalog", catalog));
+        add(new Route(CatalogEndpoint.DATACENTERS, false, Set.of("GET"), "/v1/catalog", catalog));
+        add(new Route(CatalogEndpoint.NODES, false, Set.of("GET"), "/v1/catalog", catalog));
+        add(new Route(CatalogEndpoint.SERVICES, false, Set.of("GET"), "/v1/catalog", catalog));
+        add(new Route(CatalogEndpoint.SERVICE, true, Set.of("GET"), "/v1/catalog", catalog));
+        add(new Route(CatalogEndpoint.NODE, true, Set.of("GET"), "/v1/catalog", catalog));
+
+        HealthEndpoint health = new HealthEndpoint(ctx);
+        add(new Route(HealthEndpoint.SERVICE, true, Set.of("GET"), "/v1/health", health));
+        add(new Route(HealthEndpoint.CHECKS, true, Set.of("GET"), "/v1/health", health));
+        add(new Route(HealthEndpoint.NODE, true, Set.of("GET"), "/v1/health", health));
+        add(new Route(HealthEndpoint.STATE, true, Set.of("GET"), "/v1/health", health));
+
+        AgentEndpoint agentLocal = new AgentEndpoint(ctx);
+        add(new Route(AgentEndpoint.SERVICES, false, Set.of("GET"), "/v1/agent/service", agentLocal));
+        add(new Route(AgentEndpoint.SERVICE, true, Set.of("GET", "PUT"), "/v1/agent/service", agentLocal));
+        add(new Route(AgentEndpoint.CHECKS, false, Set.of("GET"), "/v1/agent/check", agentLocal));
+        add(new Route(AgentEndpoint.CHECK, true, Set.of("PUT"), "/v1/agent/check", agentLocal));
+
         add(new Route(MetricsEndpoint.PATH, false, Set.of("GET"), "/v1/agent/metrics", new MetricsEndpoint(ctx)));
         add(new Route(SnapshotEndpoint.PATH, false, Set.of("GET", "PUT"), "/v1/snapshot", new SnapshotEndpoint(ctx)));
         prefixes.sort(Comparator.comparingInt((Route r) -> r.path().length()).reversed());

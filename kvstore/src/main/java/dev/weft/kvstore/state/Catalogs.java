@@ -25,7 +25,10 @@ public final class Catalogs {
         if (m == null || m.isEmpty()) {
             return Collections.emptySortedMap();
         }
-        return Collections.unmodifiableSortedMap(new TreeMap<>(m));
+        TreeMap<String, String> copy = new TreeMap<>(m);
+        // A null value would encode as "absent" and fail to decode from the Raft log; Go has no nil strings.
+        copy.replaceAll((k, v) -> v == null ? "" : v);
+        return Collections.unmodifiableSortedMap(copy);
     }
 
     private static int bytes(String s) {
@@ -123,8 +126,11 @@ public final class Catalogs {
         if (err == null && bytes(s.address()) > MAX_NAME_BYTES) {
             err = "service address too long";
         }
-        if (err == null && (s.weightPassing() < 1 || s.weightWarning() < 0)) {
+        if (err == null && s.weightPassing() < 1) {
             err = "Passing must be greater than 0";
+        }
+        if (err == null && s.weightWarning() < 0) {
+            err = "Warning must be greater or equal than 0";
         }
         if (err == null) {
             err = checkTags(s.tags());

@@ -1,6 +1,10 @@
 package dev.weft.kvstore.codec;
 
+import dev.weft.kvstore.state.CatalogCheck;
+import dev.weft.kvstore.state.CatalogNode;
+import dev.weft.kvstore.state.CatalogService;
 import dev.weft.kvstore.state.Command;
+import dev.weft.kvstore.state.HealthStatus;
 import dev.weft.kvstore.state.KvEntry;
 import dev.weft.kvstore.state.Result;
 import dev.weft.kvstore.state.Session;
@@ -10,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -37,7 +42,17 @@ class CommandCodecTest {
                 new Command.Restore(V),
                 new Command.ReapTombstones(99),
                 new Command.Batch(List.of(new Command.KvSet("a", V, 0, Command.NO_CAS),
-                        new Command.KvDelete("b", false, 3))));
+                        new Command.KvDelete("b", false, 3))),
+                new Command.CatalogRegister(
+                        new CatalogNode("n1", "id-1", "10.0.0.1", Map.of("lan", "10.0.0.1"), Map.of("rack", "r1"), 0, 0),
+                        new CatalogService("n1", "web-1", "web", List.of("a", "b"), "10.0.0.2", 8080,
+                                Map.of("v", "1"), 3, 1, true, 0, 0),
+                        List.of(new CatalogCheck("n1", "service:web-1", "web check", HealthStatus.WARNING, "notes",
+                                "out", "web-1", "web", List.of("a"), "http", "10s", "1s", 60_000, 0, 0)),
+                        true),
+                new Command.CatalogDeregister("n1", "web-1", null),
+                new Command.CheckStatus("n1", "serfHealth", HealthStatus.CRITICAL, "gone"),
+                new Command.NodeHeartbeat("n1"));
     }
 
     @Test
