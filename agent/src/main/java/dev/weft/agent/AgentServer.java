@@ -117,7 +117,8 @@ public final class AgentServer implements AutoCloseable {
                     local);
             local.start();
             log.info("agent {} started: HTTP {}:{}, DNS {}, Raft {}", config.nodeName(),
-                    http.address().getHostString(), http.port(), dns == null ? "off" : dns.udpAddress(),
+                    http.address().getHostString(), http.port(), dns == null ? "off"
+                            : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
                     store.address());
             return new AgentServer(config, registry, gc, store, http, info, local, dns);
         } catch (InterruptedException | RuntimeException e) {
@@ -222,6 +223,11 @@ public final class AgentServer implements AutoCloseable {
     public String httpAddr() {
         InetSocketAddress a = http.address();
         return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** The DNS server (to add listeners, e.g. :53 on an overlay gateway), or null when DNS is off. */
+    public DnsServer dns() {
+        return dns;
     }
 
     /** The DNS server's UDP address, or null when DNS is off ({@code -dns-port -1}). */

@@ -209,6 +209,10 @@ public final class AgentCommand implements Callable<Integer> {
         io.out().println("        Datacenter: '" + c.datacenter() + "'");
         io.out().println("            Server: true (bootstrap-expect " + c.bootstrapExpect() + ")");
         io.out().println("          HTTP API: http://" + agent.httpAddr());
+        io.out().println("               DNS: " + (agent.dnsAddress() == null ? "off"
+                : agent.dnsAddress().getHostString() + ":" + agent.dnsAddress().getPort() + " (udp, tcp), domain "
+                + c.discovery().domain() + (c.discovery().altDomain() == null ? "" : " and "
+                + c.discovery().altDomain())));
         io.out().println("              Raft: " + agent.raftAddress());
         io.out().println("          Data dir: " + c.dataDir() + (temporary ? " (temporary, removed on exit)" : ""));
         io.out().println();
