@@ -23,7 +23,6 @@ public final class StateCodec {
     private static final int VERSION = 2;
     /** Version 1 had no catalog section; it is still read (with an empty catalog). */
     private static final int VERSION_KV_ONLY = 1;
-    private static final int MAX_STRING = 1 << 20;
 
     private StateCodec() {
     }
@@ -153,25 +152,14 @@ public final class StateCodec {
     }
 
     static void writeString(DataOutputStream d, String s) throws IOException {
-        if (s == null) {
-            d.writeInt(-1);
-            return;
-        }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        d.writeInt(b.length);
-        d.write(b);
+        CatalogCodec.str(d, s);
     }
 
     static String readString(DataInputStream d) throws IOException {
-        int len = d.readInt();
-        if (len == -1) {
-            return null;
+        try {
+            return CatalogCodec.str(d);
+        } catch (IOException e) {
+            throw new IOException("corrupt snapshot: " + e.getMessage(), e);
         }
-        if (len < 0 || len > MAX_STRING) {
-            throw new IOException("corrupt snapshot: string length " + len);
-        }
-        byte[] b = new byte[len];
-        d.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
     }
 }
