@@ -111,6 +111,11 @@ public final class AgentServer implements AutoCloseable {
                     public <T> T read(Function<CatalogView, T> reader) {
                         return s.read(v -> reader.apply(v.catalog()));
                     }
+
+                    @Override
+                    public long catalogIndex() {
+                        return s.catalogIndex();
+                    }
                 }, registry);
             }
             HttpApiServer http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(),

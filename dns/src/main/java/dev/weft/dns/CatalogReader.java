@@ -12,4 +12,12 @@ import java.util.function.Function;
 @FunctionalInterface
 public interface CatalogReader {
     <T> T read(Function<CatalogView, T> reader);
+
+    /**
+     * {@link CatalogView#catalogIndex()}, asked once per query to validate the answer cache. The agent answers it
+     * without taking the read lock; this default reads it under the lock.
+     */
+    default long catalogIndex() {
+        return read(CatalogView::catalogIndex);
+    }
 }

@@ -56,6 +56,8 @@ public final class DnsServer implements AutoCloseable {
     static final int TCP_IDLE_SECONDS = 10;
     /** Receive buffer per datagram: bigger than any query we answer. */
     static final int MAX_QUERY_DATAGRAM = 4096;
+    /** Datagrams read per recvmmsg call (epoll). */
+    static final int RECV_BATCH = 16;
     private static final int PORT_ATTEMPTS = 20;
 
     private final DnsConfig config;
@@ -250,14 +252,18 @@ public final class DnsServer implements AutoCloseable {
     }
 
     private Bootstrap udpBootstrap() {
+        // With epoll, read up to RECV_BATCH datagrams per system call (recvmmsg): Netty hands each one on as
+        // its own packet, sliced from one buffer.
+        int recvBuffer = epoll ? MAX_QUERY_DATAGRAM * RECV_BATCH : MAX_QUERY_DATAGRAM;
         Bootstrap b = new Bootstrap().group(group).channelFactory(udpFactory)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY_DATAGRAM))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(recvBuffer))
                 .handler(udpHandler);
         if (config.udpReceiveBuffer() > 0) {
             b.option(ChannelOption.SO_RCVBUF, config.udpReceiveBuffer());
         }
         if (epoll) {
             b.option(EpollChannelOption.SO_REUSEPORT, true);
+            b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY_DATAGRAM);
         }
         return b;
     }

@@ -28,7 +28,6 @@ import java.util.function.Function;
  */
 final class QueryProcessor {
     private static final Logger log = LoggerFactory.getLogger(QueryProcessor.class);
-    private static final Function<CatalogView, Long> INDEX = CatalogView::catalogIndex;
 
     /** Sends a response computed later (forwarding). */
     interface Reply {
@@ -87,7 +86,7 @@ final class QueryProcessor {
     private ByteBuf answer(Query q, ByteBuf in, ByteBufAllocator alloc, EventLoop loop, Reply later)
             throws IOException {
         Random random = ThreadLocalRandom.current();
-        long index = reader.read(INDEX);
+        long index = reader.catalogIndex();
         Query.CacheKey key = q.key();
         CachedResponse cached = cache.get(index, key);
         if (cached != null) {

@@ -28,6 +28,14 @@ public interface ReplicatedStore extends AutoCloseable {
     /** Reads the local view under its read lock. Never blocks on the network; works without quorum. */
     <T> T read(Function<KvReadView, T> reader);
 
+    /**
+     * The catalog's change index ({@code CatalogView.catalogIndex()}), readable without the read lock so that
+     * hot paths (DNS) can check cheaply whether anything they cached is stale.
+     */
+    default long catalogIndex() {
+        return read(v -> v.catalog().catalogIndex());
+    }
+
     /** Wakes blocking queries when committed changes touch what they watch. */
     Watches watches();
 

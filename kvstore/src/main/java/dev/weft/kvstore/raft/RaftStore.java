@@ -528,6 +528,11 @@ public final class RaftStore implements ReplicatedStore {
     }
 
     @Override
+    public long catalogIndex() {
+        return stateMachine.catalogIndex();
+    }
+
+    @Override
     public Watches watches() {
         return stateMachine.watches();
     }

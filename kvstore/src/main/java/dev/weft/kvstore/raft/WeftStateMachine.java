@@ -100,6 +100,8 @@ public final class WeftStateMachine extends BaseStateMachine {
 
     /** Replaced (under the write lock) when a snapshot is loaded; mutated only by apply, under the write lock. */
     private volatile KvState state = new KvState();
+    /** {@code state.catalog().catalogIndex()}, published after every apply for lock-free change checks (DNS). */
+    private volatile long catalogIndex;
     /** Futures waiting for the applied index to reach their key (read barriers). */
     private final TreeMap<Long, List<CompletableFuture<Void>>> appliedWaiters = new TreeMap<>();
 
@@ -203,6 +205,11 @@ public final class WeftStateMachine extends BaseStateMachine {
     }
 
     /** Highest log index applied (including Raft configuration entries), -1 before anything. */
+    /** The catalog's index ({@code CatalogView.catalogIndex()}) without taking the read lock. */
+    public long catalogIndex() {
+        return catalogIndex;
+    }
+
     public long appliedIndex() {
         TermIndex ti = getLastAppliedTermIndex();
         return ti == null ? -1 : ti.getIndex();
@@ -281,6 +288,9 @@ public final class WeftStateMachine extends BaseStateMachine {
         lock.writeLock().lock();
         try {
             applied = state.apply(index, command);
+            if (!applied.catalogTopics().isEmpty()) {
+                catalogIndex = state.catalog().catalogIndex();
+            }
             updateLastAppliedTermIndex(entry.getTerm(), index);
         } catch (RuntimeException e) {
             LOG.error("{}: cannot apply log entry {}; stopping this member", getId(), index, e);
@@ -394,6 +404,7 @@ public final class WeftStateMachine extends BaseStateMachine {
         try {
             previous = state;
             state = loaded;
+            catalogIndex = loaded.catalog().catalogIndex();
             setLastAppliedTermIndex(ti);
         } finally {
             lock.writeLock().unlock();
