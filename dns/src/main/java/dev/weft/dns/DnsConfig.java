@@ -35,7 +35,7 @@ import java.util.Objects;
 public final class DnsConfig {
     public static final int DEFAULT_PORT = 8600;
     public static final int DEFAULT_UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
-    public static final int DEFAULT_CACHE_ENTRIES = 20_000;
+    public static final int DEFAULT_CACHE_ENTRIES = 65_536;
 
     private final InetAddress bindAddress;
     private final int port;
