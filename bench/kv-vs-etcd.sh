@@ -23,30 +23,8 @@ PORT_BASE="${BENCH_PORT_BASE:-23000}"
 LUA="$ROOT/bench/lua/kv.lua"
 HOST=127.0.0.1
 
-OUT="$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
-WORK="$(mktemp -d /tmp/weft-bench.XXXXXX)"   # data dirs (on disk: both sides fsync their logs)
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# ---- cleanup: only the processes this script started, by PID ----------------------------------------------
-PIDS=()
-cleanup() {
-    local rc=$? pid i
-    trap - EXIT INT TERM
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
-        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-    log "stopped ${#PIDS[@]} processes; logs and results in ${OUT#"$ROOT"/}"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$ROOT/bench/lib.sh"
+bench_setup "" "weft-bench"
 
 # ---- tools ------------------------------------------------------------------------------------------------
 need_install=()
