@@ -19,10 +19,12 @@ import java.util.Objects;
  * @param dnsOnlyPassing       answer only passing instances (default: all but critical)
  * @param dnsNodeTtl           TTL of node records (0)
  * @param dnsServiceTtl        TTL of service records by service name, "*" and "prefix*" allowed (0)
+ * @param registrator          the container registrator's settings
  */
 public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthTimeout, Duration antiEntropyInterval,
                               String dnsAddr, int dnsPort, String domain, String altDomain, List<String> recursors,
-                              boolean dnsOnlyPassing, Duration dnsNodeTtl, Map<String, Duration> dnsServiceTtl) {
+                              boolean dnsOnlyPassing, Duration dnsNodeTtl, Map<String, Duration> dnsServiceTtl,
+                              RegistratorSettings registrator) {
     public static final int DEFAULT_DNS_PORT = 8600;
     public static final String DEFAULT_DOMAIN = "weft.";
 
@@ -31,6 +33,7 @@ public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthT
         Objects.requireNonNull(nodeHealthTimeout);
         Objects.requireNonNull(antiEntropyInterval);
         recursors = List.copyOf(recursors);
+        Objects.requireNonNull(registrator);
         dnsServiceTtl = Map.copyOf(dnsServiceTtl);
         if (nodeHealthTimeout.toMillis() < 2000) {
             throw new IllegalArgumentException("node-health-timeout must be at least 2s");
@@ -61,7 +64,13 @@ public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthT
 
     public static DiscoveryConfig defaults(String dnsAddr) {
         return new DiscoveryConfig(Duration.ofMinutes(5), Duration.ofSeconds(10), Duration.ofSeconds(60), dnsAddr,
-                DEFAULT_DNS_PORT, DEFAULT_DOMAIN, null, List.of(), false, Duration.ZERO, Map.of());
+                DEFAULT_DNS_PORT, DEFAULT_DOMAIN, null, List.of(), false, Duration.ZERO, Map.of(),
+                RegistratorSettings.defaults());
+    }
+
+    public DiscoveryConfig withRegistrator(RegistratorSettings r) {
+        return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
+                domain, altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, r);
     }
 
     /** How often an agent proposes its heartbeat: a quarter of the node-health timeout. */
@@ -71,41 +80,41 @@ public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthT
 
     public DiscoveryConfig withDnsPort(int port) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, port, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withDnsAddr(String addr) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, addr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withNodeHealthTimeout(Duration timeout) {
         return new DiscoveryConfig(checkUpdateInterval, timeout, antiEntropyInterval, dnsAddr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withCheckUpdateInterval(Duration interval) {
         return new DiscoveryConfig(interval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withAntiEntropyInterval(Duration interval) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, interval, dnsAddr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withDomains(String primary, String alt) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                primary, alt, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                primary, alt, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withRecursors(List<String> upstreams) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                domain, altDomain, upstreams, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl);
+                domain, altDomain, upstreams, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
     }
 
     public DiscoveryConfig withDnsAnswers(boolean onlyPassing, Duration nodeTtl, Map<String, Duration> serviceTtl) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                domain, altDomain, recursors, onlyPassing, nodeTtl, serviceTtl);
+                domain, altDomain, recursors, onlyPassing, nodeTtl, serviceTtl, registrator);
     }
 }

@@ -27,7 +27,10 @@ public final class TestAgent implements AutoCloseable {
 
     /** An agent with its configuration adjusted by {@code tweak}, on {@code dir} (kept across restarts). */
     public static TestAgent start(String nodeName, Path dir, UnaryOperator<AgentConfig> tweak) throws Exception {
-        AgentConfig cfg = tweak.apply(AgentConfig.defaults(nodeName, dir).withEphemeralPorts());
+        AgentConfig base = AgentConfig.defaults(nodeName, dir).withEphemeralPorts();
+        // Never pick up a Docker daemon of the machine; tests that want the registrator turn it on.
+        base = base.withDiscovery(base.discovery().withRegistrator(RegistratorSettings.off()));
+        AgentConfig cfg = tweak.apply(base);
         AgentServer agent = AgentServer.start(cfg);
         TestAgent t = new TestAgent(dir, agent);
         awaitTrue("leader elected", Duration.ofSeconds(30), () -> agent.status().isLeader());

@@ -175,6 +175,9 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
     public void addService(ServiceRegistration reg, boolean replaceExistingChecks) {
         synchronized (this) {
             String id = reg.service().id();
+            if (unchanged(reg)) {
+                return; // re-asserting the same registration (registrator resyncs) writes nothing
+            }
             ServiceEntry e = new ServiceEntry(reg);
             ServiceEntry old = services.put(id, e);
             e.version = old == null ? 1 : old.version + 1;
@@ -197,6 +200,20 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
         }
         log.info("agent: registered service {} ({})", reg.service().id(), reg.service().service());
         trigger(0);
+    }
+
+    private boolean unchanged(ServiceRegistration reg) {
+        ServiceEntry old = services.get(reg.service().id());
+        if (old == null || !old.reg.service().sameContent(reg.service())) {
+            return false;
+        }
+        List<CheckDefinition> have = new ArrayList<>();
+        for (CheckEntry c : checks.values()) {
+            if (c.def.serviceId().equals(reg.service().id())) {
+                have.add(c.def);
+            }
+        }
+        return have.size() == reg.checks().size() && have.containsAll(reg.checks());
     }
 
     /** @return false when no such service is registered with this agent */

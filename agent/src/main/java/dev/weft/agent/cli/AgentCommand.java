@@ -3,6 +3,7 @@ package dev.weft.agent.cli;
 import dev.weft.agent.AgentConfig;
 import dev.weft.agent.AgentServer;
 import dev.weft.agent.DiscoveryConfig;
+import dev.weft.agent.RegistratorSettings;
 import dev.weft.agent.http.GoDuration;
 import dev.weft.agent.Version;
 import dev.weft.kvstore.StoreException;
@@ -97,6 +98,27 @@ public final class AgentCommand implements Callable<Integer> {
             description = "TTL of a service's records; NAME may be * or end in * (repeatable; 0s)")
     List<String> dnsServiceTtl = new ArrayList<>();
 
+    @Option(names = {"-registrator", "--registrator"}, arity = "0..1", paramLabel = "true|false",
+            fallbackValue = "true", description = "Register running containers' services (default true: "
+            + "when Docker answers)")
+    Boolean registrator;
+    @Option(names = {"-docker-host", "--docker-host"}, paramLabel = "unix://PATH|tcp://HOST:PORT",
+            description = "Docker Engine API (default $DOCKER_HOST, else unix:///var/run/docker.sock)")
+    String dockerHost;
+    @Option(names = {"-registrator-ip", "--registrator-ip"}, paramLabel = "IP",
+            description = "Address registered for published ports (default: this agent's address)")
+    String registratorIp;
+    @Option(names = {"-internal", "--internal"}, description = "Register exposed ports on the container's address")
+    boolean internal;
+    @Option(names = {"-explicit", "--explicit"}, description = "Only containers with a SERVICE_NAME")
+    boolean explicit;
+    @Option(names = {"-resync", "--resync"}, paramLabel = "DURATION",
+            description = "Full reconciliation of containers and catalog every DURATION (60s)")
+    String resync;
+    @Option(names = {"-deregister", "--deregister"}, paramLabel = "always|on-success",
+            description = "Deregister on every container exit, or only on exit code 0 (always)")
+    String deregister;
+
     public AgentCommand(CliIo io) {
         this.io = io;
     }
@@ -184,8 +206,16 @@ public final class AgentCommand implements Callable<Integer> {
                 }
                 ttls.put(entry.substring(0, eq), duration("-dns-service-ttl", entry.substring(eq + 1)));
             }
+            RegistratorSettings r = RegistratorSettings.defaults()
+                    .withEnabled(registrator == null || registrator)
+                    .withDockerHost(dockerHost)
+                    .withForcedIp(registratorIp)
+                    .withModes(internal, explicit, deregister);
+            if (resync != null) {
+                r = r.withResync(duration("-resync", resync));
+            }
             return d.withDnsAnswers(dnsOnlyPassing, dnsNodeTtl == null ? Duration.ZERO
-                    : duration("-dns-node-ttl", dnsNodeTtl), ttls);
+                    : duration("-dns-node-ttl", dnsNodeTtl), ttls).withRegistrator(r);
         } catch (ParameterException e) {
             throw e;
         } catch (IllegalArgumentException e) {

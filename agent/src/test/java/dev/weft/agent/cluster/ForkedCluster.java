@@ -60,7 +60,7 @@ final class ForkedCluster implements AutoCloseable {
             }
             args.addAll(List.of("-node", name, "-bind", "127.0.0.1", "-data-dir", dataDir.toString(),
                     "-http-port", Integer.toString(p.http()), "-raft-port", Integer.toString(p.raft()),
-                    "-dns-port", Integer.toString(p.dns())));
+                    "-dns-port", Integer.toString(p.dns()), "-registrator=false"));
             args.addAll(extra.apply(p));
             c.servers.add(new ForkedServer(name, p.http(), p.raft(), p.dns(), dataDir,
                     runDir.resolve(name + ".log"), args));
