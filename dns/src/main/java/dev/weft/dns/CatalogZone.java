@@ -200,16 +200,7 @@ final class CatalogZone {
     }
 
     private static CatalogNode findNode(CatalogView view, String lowerName) {
-        CatalogNode exact = view.node(lowerName);
-        if (exact != null) {
-            return exact;
-        }
-        for (CatalogNode n : view.nodes()) {
-            if (n.node().equalsIgnoreCase(lowerName)) {
-                return n;
-            }
-        }
-        return null;
+        return view.nodeIgnoringCase(lowerName);
     }
 
     // ---- reverse ------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import java.util.TreeSet;
 final class CatalogState implements CatalogView {
 
     final TreeMap<String, CatalogNode> nodes = new TreeMap<>();
+    /** Node names by case-insensitive order, for lookups that ignore case (DNS, as Consul). */
+    private final TreeMap<String, String> nodeNamesIgnoringCase = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     final TreeMap<String, TreeMap<String, CatalogService>> services = new TreeMap<>();
     final TreeMap<String, TreeMap<String, CatalogCheck>> checks = new TreeMap<>();
     /** lower-cased service name -> "node\0id" -> instance. */
@@ -71,6 +73,7 @@ final class CatalogState implements CatalogView {
         CatalogNode old = nodes.get(nodeName);
         if (old == null || (!c.skipNodeUpdate() && !old.sameContent(c.node()))) {
             nodes.put(nodeName, c.node().withIndexes(old == null ? index : old.createIndex(), index));
+            nodeNamesIgnoringCase.putIfAbsent(nodeName, nodeName);
             nodesIndex = index;
             topics.add(TOPIC_NODES);
             touchServicesOfNode(index, nodeName);
@@ -197,6 +200,15 @@ final class CatalogState implements CatalogView {
                 }
             }
             nodes.remove(node);
+            if (node.equals(nodeNamesIgnoringCase.get(node))) {
+                nodeNamesIgnoringCase.remove(node);
+                for (String other : nodes.keySet()) {
+                    if (other.equalsIgnoreCase(node)) {
+                        nodeNamesIgnoringCase.put(other, other);
+                        break;
+                    }
+                }
+            }
             heartbeatCounts.remove(node);
             nodesIndex = index;
             topics.add(TOPIC_NODES);
@@ -277,6 +289,8 @@ final class CatalogState implements CatalogView {
     void replaceWith(CatalogState o) {
         nodes.clear();
         nodes.putAll(o.nodes);
+        nodeNamesIgnoringCase.clear();
+        nodeNamesIgnoringCase.putAll(o.nodeNamesIgnoringCase);
         services.clear();
         services.putAll(o.services);
         checks.clear();
@@ -293,6 +307,10 @@ final class CatalogState implements CatalogView {
 
     /** Rebuilds {@link #byName} from {@link #services} (after a snapshot is read). */
     void reindex() {
+        nodeNamesIgnoringCase.clear();
+        for (String n : nodes.keySet()) {
+            nodeNamesIgnoringCase.putIfAbsent(n, n);
+        }
         byName.clear();
         for (TreeMap<String, CatalogService> ofNode : services.values()) {
             for (CatalogService s : ofNode.values()) {
@@ -333,6 +351,16 @@ final class CatalogState implements CatalogView {
     @Override
     public CatalogNode node(String name) {
         return nodes.get(name);
+    }
+
+    @Override
+    public CatalogNode nodeIgnoringCase(String name) {
+        CatalogNode exact = nodes.get(name);
+        if (exact != null) {
+            return exact;
+        }
+        String actual = nodeNamesIgnoringCase.get(name);
+        return actual == null ? null : nodes.get(actual);
     }
 
     @Override

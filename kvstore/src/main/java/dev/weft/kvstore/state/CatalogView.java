@@ -45,6 +45,9 @@ public interface CatalogView {
 
     CatalogNode node(String name);
 
+    /** The node of that name regardless of case (the exact spelling first), as DNS looks nodes up. */
+    CatalogNode nodeIgnoringCase(String name);
+
     /** Service name to the union of its instances' tags (sorted), as {@code /v1/catalog/services}. */
     Map<String, SortedSet<String>> services();
 

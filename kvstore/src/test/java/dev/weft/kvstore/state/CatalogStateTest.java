@@ -240,6 +240,22 @@ class CatalogStateTest {
     }
 
     @Test
+    void nodesAreFoundIgnoringCaseExactSpellingFirst() throws IOException {
+        apply(register(node("Web-Host"), null));
+        apply(register(node("web-host"), null));
+        assertEquals("Web-Host", catalog.nodeIgnoringCase("Web-Host").node());
+        assertEquals("web-host", catalog.nodeIgnoringCase("web-host").node());
+        assertEquals("Web-Host", catalog.nodeIgnoringCase("WEB-HOST").node(), "first of that name wins");
+        assertNull(catalog.node("WEB-HOST"), "the exact lookup stays exact");
+        apply(new Command.CatalogDeregister("Web-Host", null, null));
+        assertEquals("web-host", catalog.nodeIgnoringCase("WEB-HOST").node(), "the other spelling takes over");
+        KvState back = StateCodec.read(new java.io.ByteArrayInputStream(snapshot(state)));
+        assertEquals("web-host", back.catalog().nodeIgnoringCase("WEB-HOST").node(), "rebuilt from a snapshot");
+        apply(new Command.CatalogDeregister("web-host", null, null));
+        assertNull(catalog.nodeIgnoringCase("WEB-HOST"));
+    }
+
+    @Test
     void deregisterOfUnknownThingsIsNotAnError() {
         assertEquals(Result.TRUE, apply(new Command.CatalogDeregister("ghost", null, null)).result());
         registerWeb(PASSING, PASSING);
