@@ -1,6 +1,7 @@
 package dev.weft.agent;
 
 import dev.weft.agent.catalog.LocalAgentState;
+import dev.weft.agent.catalog.LocalServiceSink;
 import dev.weft.agent.catalog.NodeHealthDuty;
 import dev.weft.agent.http.AgentInfo;
 import dev.weft.dns.CatalogReader;
@@ -10,6 +11,9 @@ import dev.weft.agent.http.HttpApiServer;
 import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.raft.RaftStore;
+import dev.weft.registrator.Registrator;
+import dev.weft.registrator.RegistratorConfig;
+import dev.weft.runtime.DockerClient;
 import dev.weft.kvstore.state.CatalogNode;
 import dev.weft.kvstore.state.CatalogView;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -57,10 +61,25 @@ public final class AgentServer implements AutoCloseable {
     private final AgentInfo info;
     private final LocalAgentState local;
     private final DnsServer dns;
+    private final ContainerWatch containers;
+
+    /** The registrator and its Docker client, when running. */
+    private record ContainerWatch(DockerClient client, Registrator registrator) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                registrator.close();
+            } finally {
+                client.close();
+            }
+        }
+    }
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private AgentServer(AgentConfig config, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
-                        RaftStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns) {
+                        RaftStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns,
+                        ContainerWatch containers) {
+        this.containers = containers;
         this.local = local;
         this.dns = dns;
         this.config = config;
@@ -91,6 +110,7 @@ public final class AgentServer implements AutoCloseable {
         RaftStore store = null;
         LocalAgentState local = null;
         DnsServer dns = null;
+        ContainerWatch containers = null;
         try {
             store = RaftStore.start(config.raftConfig(), registry);
             String[] hostPort = splitAddress(store.address());
@@ -121,12 +141,16 @@ public final class AgentServer implements AutoCloseable {
             HttpApiServer http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(),
                     local);
             local.start();
+            containers = startRegistrator(config, addr, local, registry);
             log.info("agent {} started: HTTP {}:{}, DNS {}, Raft {}", config.nodeName(),
                     http.address().getHostString(), http.port(), dns == null ? "off"
                             : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
                     store.address());
-            return new AgentServer(config, registry, gc, store, http, info, local, dns);
+            return new AgentServer(config, registry, gc, store, http, info, local, dns, containers);
         } catch (InterruptedException | RuntimeException e) {
+            if (containers != null) {
+                containers.close();
+            }
             if (dns != null) {
                 dns.close();
             }
@@ -140,6 +164,39 @@ public final class AgentServer implements AutoCloseable {
             registry.close();
             throw e;
         }
+    }
+
+    /**
+     * Starts the registrator when it is on and Docker is configured ({@code -docker-host}, {@code DOCKER_HOST})
+     * or its default socket exists. Docker being down is not an error: the registrator keeps reconnecting.
+     */
+    private static ContainerWatch startRegistrator(AgentConfig config, String advertise, LocalAgentState local,
+                                                   PrometheusMeterRegistry registry) {
+        RegistratorSettings rs = config.discovery().registrator();
+        if (!rs.enabled()) {
+            return null;
+        }
+        String host = rs.dockerHost();
+        if (host == null || host.isBlank()) {
+            host = System.getenv("DOCKER_HOST");
+        }
+        if ((host == null || host.isBlank()) && !Files.exists(Path.of("/var/run/docker.sock"))) {
+            log.info("registrator off: no Docker at unix:///var/run/docker.sock (set -docker-host or DOCKER_HOST)");
+            return null;
+        }
+        RegistratorConfig cfg = RegistratorConfig.builder(config.nodeName(), advertise)
+                .forcedIp(rs.forcedIp())
+                .internal(rs.internal())
+                .explicit(rs.explicit())
+                .resync(rs.resync())
+                .deregister(RegistratorConfig.Deregister.parse(rs.deregister()))
+                .build();
+        DockerClient client = DockerClient.connect(host);
+        Registrator registrator = new Registrator(client, new LocalServiceSink(local), cfg, registry);
+        registrator.start();
+        log.info("registrator on: Docker at {}", host == null || host.isBlank() ? "unix:///var/run/docker.sock"
+                : host);
+        return new ContainerWatch(client, registrator);
     }
 
     private static DnsConfig dnsConfig(AgentConfig config, String advertise) {
@@ -259,6 +316,9 @@ public final class AgentServer implements AutoCloseable {
             return;
         }
         try {
+            if (containers != null) {
+                containers.close();
+            }
             local.close(leave);
             if (dns != null) {
                 dns.close();
