@@ -82,7 +82,7 @@ public final class Registrator implements AutoCloseable {
      * @param registry receives {@code weft.registrator.services}, {@code .resyncs}, {@code .errors}
      */
     public Registrator(ContainerRuntime runtime, ServiceSink sink, RegistratorConfig cfg, MeterRegistry registry) {
-        this(runtime, sink, cfg, registry, ev -> OptionalInt.empty());
+        this(runtime, sink, cfg, registry, ContainerEvent::exit);
     }
 
     /**

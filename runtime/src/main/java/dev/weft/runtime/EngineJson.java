@@ -93,7 +93,17 @@ final class EngineJson {
         if (timeNanos == 0) {
             timeNanos = n.path("time").asLong(0) * 1_000_000_000L;
         }
-        return Optional.of(new ContainerEvent(id, action, text(actor.path("Attributes"), "name"), timeNanos));
+        JsonNode attributes = actor.path("Attributes");
+        String exit = text(attributes, "exitCode");
+        Integer exitCode = null;
+        if (!exit.isEmpty()) {
+            try {
+                exitCode = Integer.valueOf(exit);
+            } catch (NumberFormatException e) {
+                exitCode = null; // not a number: unknown
+            }
+        }
+        return Optional.of(new ContainerEvent(id, action, text(attributes, "name"), timeNanos, exitCode));
     }
 
     /** Docker's error body {"message": "..."}, else the body's text (abbreviated). */

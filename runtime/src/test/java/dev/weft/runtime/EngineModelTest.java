@@ -115,6 +115,20 @@ class EngineModelTest {
     }
 
     @Test
+    void dieEventsCarryTheirExitCode() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ContainerEvent die = EngineJson.event(json.readTree("{\"Type\":\"container\",\"Action\":\"die\","
+                + "\"Actor\":{\"ID\":\"abc\",\"Attributes\":{\"name\":\"web\",\"exitCode\":\"137\"}},"
+                + "\"timeNano\":5}")).orElseThrow();
+        assertEquals(java.util.OptionalInt.of(137), die.exit());
+        assertEquals("web", die.name());
+        ContainerEvent start = EngineJson.event(json.readTree("{\"Type\":\"container\",\"Action\":\"start\","
+                + "\"Actor\":{\"ID\":\"abc\",\"Attributes\":{\"name\":\"web\"}},\"timeNano\":6}"))
+                .orElseThrow();
+        assertTrue(start.exit().isEmpty());
+    }
+
+    @Test
     void errorMessages() {
         assertEquals("No such container: x", EngineJson.errorMessage("{\"message\":\"No such container: x\"}\n", JSON));
         assertEquals("page not found", EngineJson.errorMessage("page not found\n", JSON));

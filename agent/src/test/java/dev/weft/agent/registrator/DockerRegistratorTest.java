@@ -200,6 +200,29 @@ class DockerRegistratorTest {
         }
     }
 
+    @Test
+    void deregisterOnSuccessKeepsServicesOfContainersThatFailed() throws Exception {
+        try (TestAgent a = TestAgent.start("reg6", Files.createTempDirectory("weft-reg-"), c -> c.withDiscovery(
+                c.discovery().withRegistrator(RegistratorSettings.defaults().withDockerHost(docker.host())
+                        .withForcedIp("127.0.0.1").withResync(Duration.ofSeconds(5))
+                        .withModes(false, false, "on-success"))))) {
+            // Each container serves one connection on 8080 and then exits with the given code.
+            docker.run("--name", "fails", "-p", "127.0.0.1::8080", docker.image(), "sh", "-c",
+                    "nc -l -p 8080; exit 3");
+            docker.run("--name", "succeeds", "-p", "127.0.0.1::8080", docker.image(), "sh", "-c",
+                    "nc -l -p 8080; exit 0");
+            Poll.until(WAIT, () -> "both registered", () -> dockerServices(a).equals(
+                    Set.of("reg6:fails:8080", "reg6:succeeds:8080")));
+            docker.exec("exec", "fails", "sh", "-c", "echo bye | nc 127.0.0.1 8080");
+            docker.exec("exec", "succeeds", "sh", "-c", "echo bye | nc 127.0.0.1 8080");
+            Poll.until(WAIT, () -> "the clean exit removed, the failure kept", () -> dockerServices(a).equals(
+                    Set.of("reg6:fails:8080")));
+            docker.exec("rm", "fails");
+            Poll.until(WAIT, () -> "removing the failed container removes its service",
+                    () -> dockerServices(a).isEmpty());
+        }
+    }
+
     private static HealthStatus dockerHealth(TestAgent a, String serviceId) {
         CatalogService s = service(a, serviceId);
         if (s == null) {
