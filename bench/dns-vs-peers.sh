@@ -53,19 +53,7 @@ command -v dnsperf >/dev/null || need_install+=(dnsperf)
 command -v curl >/dev/null    || need_install+=(curl)
 command -v ss >/dev/null      || need_install+=(iproute2)
 command -v python3 >/dev/null || need_install+=(python3)
-if [ "${#need_install[@]}" -gt 0 ]; then
-    [ "$(id -u)" -eq 0 ] || die "missing ${need_install[*]}: install them (apt-get install ${need_install[*]})"
-    log "installing ${need_install[*]} (Debian packages)"
-    # Keep Debian from starting the packaged unbound/knot daemons on port 53.
-    restore_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-        restore_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get -q -y update >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends "${need_install[@]}" >/dev/null
-    [ -n "$restore_policy" ] && rm -f /usr/sbin/policy-rc.d
-fi
+bench_install "${need_install[@]}"
 
 # ---- ports ------------------------------------------------------------------------------------------------
 WEFT_HTTP=$((PORT_BASE + 1)) WEFT_RAFT=$((PORT_BASE + 2)) WEFT_DNS=$((PORT_BASE + 3))

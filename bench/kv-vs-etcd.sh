@@ -33,19 +33,7 @@ command -v etcdctl >/dev/null || need_install+=(etcd-client)
 command -v wrk >/dev/null     || need_install+=(wrk)
 command -v curl >/dev/null    || need_install+=(curl)
 command -v jq >/dev/null      || need_install+=(jq)
-if [ "${#need_install[@]}" -gt 0 ]; then
-    [ "$(id -u)" -eq 0 ] || die "missing ${need_install[*]}: install them (apt-get install ${need_install[*]})"
-    log "installing ${need_install[*]} (Debian packages)"
-    # Keep Debian from starting the packaged etcd daemon on the default ports.
-    restore_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-        restore_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get -q -y update >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends "${need_install[@]}" >/dev/null
-    [ -n "$restore_policy" ] && rm -f /usr/sbin/policy-rc.d
-fi
+bench_install "${need_install[@]}"
 
 # ---- ports ------------------------------------------------------------------------------------------------
 WEFT_HTTP=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)))

@@ -28,3 +28,20 @@ bench_cleanup() {
     log "stopped ${#PIDS[@]} processes; logs and results in ${OUT#"$ROOT"/}"
     exit "$rc"
 }
+
+# bench_install PACKAGE...: installs the given Debian packages (as root), without letting Debian start their
+# packaged daemons (a temporary policy-rc.d unless the machine has one). Nothing to do without arguments.
+bench_install() {
+    [ "$#" -gt 0 ] || return 0
+    [ "$(id -u)" -eq 0 ] || die "missing $*: install them (apt-get install $*)"
+    log "installing $* (Debian packages)"
+    local restore_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        restore_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get -q -y update >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends "$@" >/dev/null
+    [ -n "$restore_policy" ] && rm -f /usr/sbin/policy-rc.d
+    return 0
+}
