@@ -171,7 +171,7 @@ EOF
 start_weft() {
     log "starting weft agent -dev (HTTP $WEFT_HTTP, Raft $WEFT_RAFT, DNS $WEFT_DNS, JVM $WEFT_JAVA_OPTS)"
     "$ROOT/weft" agent -dev -node bench-agent -bind "$HOST" -client "$HOST" -http-port "$WEFT_HTTP" \
-        -raft-port "$WEFT_RAFT" -dns-port "$WEFT_DNS" -dns-addr "$HOST" >"$OUT/weft.log" 2>&1 &
+        -raft-port "$WEFT_RAFT" -dns-port "$WEFT_DNS" -dns-addr "$HOST" -registrator=false >"$OUT/weft.log" 2>&1 &
     PIDS+=($!); PID[weft]=$!
 }
 

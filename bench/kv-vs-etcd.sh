@@ -120,16 +120,7 @@ wait_for() {   # wait_for SECONDS DESCRIPTION COMMAND...
     done
 }
 
-weft_healthy() {
-    local p first="" l
-    for p in "${WEFT_HTTP[@]}"; do
-        l="$(curl -fsS -m 2 "http://$HOST:$p/v1/status/leader" | tr -d '"')" || return 1
-        [ -n "$l" ] || return 1
-        [ -z "$first" ] || [ "$first" = "$l" ] || return 1
-        first="$l"
-    done
-    [ "$(curl -fsS -m 5 -X PUT --data ok "http://$HOST:${WEFT_HTTP[0]}/v1/kv/bench-health")" = true ]
-}
+weft_healthy() { weft_agreed "${WEFT_HTTP[@]}"; }
 
 etcd_healthy() {
     ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --command-timeout=3s endpoint health >/dev/null 2>&1 &&

@@ -45,3 +45,38 @@ bench_install() {
     [ -n "$restore_policy" ] && rm -f /usr/sbin/policy-rc.d
     return 0
 }
+
+# ---- weft servers ------------------------------------------------------------------------------------------
+# weft_server I [FLAG...]: starts member I (0-based) of a 3-server cluster on $HOST with the ports in the arrays
+# HTTP, RAFT and DNS, data in $WORK/weft<I+1>, log in $OUT/weft<I+1>.log; its PID goes to PIDS.
+weft_server() {
+    local i=$1 j joins=()
+    shift
+    for j in 0 1 2; do [ "$i" = "$j" ] || joins+=(-retry-join "$HOST:${RAFT[$j]}"); done
+    "$ROOT/weft" agent -server -bootstrap-expect 3 "${joins[@]}" -node "weft$((i + 1))" -bind "$HOST" \
+        -client "$HOST" -data-dir "$WORK/weft$((i + 1))" -http-port "${HTTP[$i]}" -raft-port "${RAFT[$i]}" \
+        -dns-port "${DNS[$i]}" -dns-addr "$HOST" "$@" >"$OUT/weft$((i + 1)).log" 2>&1 &
+    PIDS+=($!)
+}
+
+# weft_agreed PORT...: every given HTTP port names the same leader, and a KV write through the first succeeds.
+weft_agreed() {
+    local p first="" l
+    for p in "$@"; do
+        l="$(curl -fsS -m 2 "http://$HOST:$p/v1/status/leader" | tr -d '"')" || return 1
+        [ -n "$l" ] || return 1
+        [ -z "$first" ] || [ "$first" = "$l" ] || return 1
+        first="$l"
+    done
+    [ "$(curl -fsS -m 5 -X PUT --data ok "http://$HOST:$1/v1/kv/bench-health")" = true ]
+}
+
+# weft_cluster_healthy: weft_agreed over HTTP, and every DNS port answers NXDOMAIN for an unknown service.
+weft_cluster_healthy() {
+    local p
+    weft_agreed "${HTTP[@]}" || return 1
+    for p in "${DNS[@]}"; do
+        python3 "$ROOT/bench/dns/dnsprobe.py" query "$HOST:$p" "nosuch.service.weft." A | grep -q NXDOMAIN \
+            || return 1
+    done
+}

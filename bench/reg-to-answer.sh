@@ -53,30 +53,10 @@ weft: $("$ROOT/weft" version 2>/dev/null | head -n1) ($(java -version 2>&1 | hea
 echo "$HEADER" >&2
 
 log "starting 3 weft servers (HTTP ${HTTP[*]}, Raft ${RAFT[*]}, DNS ${DNS[*]})"
-for i in 0 1 2; do
-    joins=()
-    for j in 0 1 2; do [ "$i" = "$j" ] || joins+=(-retry-join "$HOST:${RAFT[$j]}"); done
-    "$ROOT/weft" agent -server -bootstrap-expect 3 "${joins[@]}" -node "weft$((i + 1))" -bind "$HOST" \
-        -client "$HOST" -data-dir "$WORK/weft$((i + 1))" -http-port "${HTTP[$i]}" -raft-port "${RAFT[$i]}" \
-        -dns-port "${DNS[$i]}" -dns-addr "$HOST" >"$OUT/weft$((i + 1)).log" 2>&1 &
-    PIDS+=($!)
-done
+for i in 0 1 2; do weft_server "$i" -registrator=false; done
 
-healthy() {
-    local p first="" l
-    for p in "${HTTP[@]}"; do
-        l="$(curl -fsS -m 2 "http://$HOST:$p/v1/status/leader" | tr -d '"')" || return 1
-        [ -n "$l" ] || return 1
-        [ -z "$first" ] || [ "$first" = "$l" ] || return 1
-        first="$l"
-    done
-    [ "$(curl -fsS -m 5 -X PUT --data ok "http://$HOST:${HTTP[0]}/v1/kv/bench-health")" = true ] || return 1
-    for p in "${DNS[@]}"; do
-        python3 "$DNSDIR/dnsprobe.py" query "$HOST:$p" "nosuch.service.weft." A | grep -q NXDOMAIN || return 1
-    done
-}
 deadline=$((SECONDS + 120))
-until healthy >/dev/null 2>&1; do
+until weft_cluster_healthy >/dev/null 2>&1; do
     for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || die "a weft server exited (see $OUT/weft*.log)"; done
     [ "$SECONDS" -lt "$deadline" ] || die "weft cluster (leader, KV write, DNS NXDOMAIN on all 3) not ready after 120s"
     sleep 0.5

@@ -182,39 +182,16 @@ docker: $(dk version -f 'engine {{.Server.Version}}, CLI {{.Client.Version}}, AP
 echo "$HEADER" >&2
 
 log "starting 3 weft servers (HTTP ${HTTP[*]}, Raft ${RAFT[*]}, DNS ${DNS[*]}); agent 1 runs the registrator"
-for i in 0 1 2; do
-    joins=()
-    for j in 0 1 2; do [ "$i" = "$j" ] || joins+=(-retry-join "$HOST:${RAFT[$j]}"); done
-    if [ "$i" = 0 ]; then
-        reg=(-docker-host "unix://$DDIR/docker.sock" -registrator-ip "$HOST")
-    else
-        reg=(-registrator=false)
-    fi
-    "$ROOT/weft" agent -server -bootstrap-expect 3 "${joins[@]}" -node "weft$((i + 1))" -bind "$HOST" \
-        -client "$HOST" -data-dir "$WORK/weft$((i + 1))" -http-port "${HTTP[$i]}" -raft-port "${RAFT[$i]}" \
-        -dns-port "${DNS[$i]}" -dns-addr "$HOST" "${reg[@]}" >"$OUT/weft$((i + 1)).log" 2>&1 &
-    PIDS+=($!)
-done
+weft_server 0 -docker-host "unix://$DDIR/docker.sock" -registrator-ip "$HOST"
+weft_server 1 -registrator=false
+weft_server 2 -registrator=false
 
-healthy() {
-    local p first="" l
-    for p in "${HTTP[@]}"; do
-        l="$(curl -fsS -m 2 "http://$HOST:$p/v1/status/leader" | tr -d '"')" || return 1
-        [ -n "$l" ] || return 1
-        [ -z "$first" ] || [ "$first" = "$l" ] || return 1
-        first="$l"
-    done
-    [ "$(curl -fsS -m 5 -X PUT --data ok "http://$HOST:${HTTP[0]}/v1/kv/bench-health")" = true ] || return 1
-    for p in "${DNS[@]}"; do
-        python3 "$DNSDIR/dnsprobe.py" query "$HOST:$p" "nosuch.service.weft." A | grep -q NXDOMAIN || return 1
-    done
-}
 weft_alive() {
     local pid
     for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || die "a weft server exited (see $OUT/weft*.log)"; done
 }
 deadline=$((SECONDS + 120))
-until healthy >/dev/null 2>&1; do
+until weft_cluster_healthy >/dev/null 2>&1; do
     weft_alive
     [ "$SECONDS" -lt "$deadline" ] || die "weft cluster (leader, KV write, DNS NXDOMAIN on all 3) not ready after 120s"
     sleep 0.5
@@ -239,7 +216,7 @@ for s in json.load(sys.stdin)["Servers"]:
     if [ -n "$id" ] && curl -fsS -m 30 -X POST "http://$HOST:${HTTP[0]}/v1/operator/raft/transfer-leader?id=$id" \
         >"$OUT/transfer-leader.json" 2>&1; then
         deadline=$((SECONDS + 30))
-        until [ "$(leader_no)" = "$LEADER" ] && healthy >/dev/null 2>&1; do
+        until [ "$(leader_no)" = "$LEADER" ] && weft_cluster_healthy >/dev/null 2>&1; do
             [ "$SECONDS" -lt "$deadline" ] || break
             sleep 0.2
         done
