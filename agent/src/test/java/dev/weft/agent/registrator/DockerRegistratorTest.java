@@ -13,6 +13,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -213,13 +216,22 @@ class DockerRegistratorTest {
                     "nc -l -p 8080; exit 0");
             Poll.until(WAIT, () -> "both registered", () -> dockerServices(a).equals(
                     Set.of("reg6:fails:8080", "reg6:succeeds:8080")));
-            docker.exec("exec", "fails", "sh", "-c", "echo bye | nc 127.0.0.1 8080");
-            docker.exec("exec", "succeeds", "sh", "-c", "echo bye | nc 127.0.0.1 8080");
+            poke("fails");
+            poke("succeeds");
             Poll.until(WAIT, () -> "the clean exit removed, the failure kept", () -> dockerServices(a).equals(
                     Set.of("reg6:fails:8080")));
             docker.exec("rm", "fails");
             Poll.until(WAIT, () -> "removing the failed container removes its service",
                     () -> dockerServices(a).isEmpty());
+        }
+    }
+
+    /** Connects to the container's published 8080 on 127.0.0.1 and sends a line, so its {@code nc -l} returns. */
+    private static void poke(String container) throws Exception {
+        String published = docker.output("port", container, "8080").strip().split("\\s+")[0];
+        int port = Integer.parseInt(published.substring(published.lastIndexOf(':') + 1));
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.getOutputStream().write("bye\n".getBytes(StandardCharsets.US_ASCII));
         }
     }
 
