@@ -3,7 +3,6 @@ package dev.weft.runtime;
 import dev.weft.kvstore.testing.Poll;
 import dev.weft.kvstore.testing.Requires;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The same client against Podman's Docker-compatible socket ({@code podman system service}), with all of
  * podman's state in a temp directory and containers on {@code --network none} (no interfaces, no firewall).
- * Runs only where podman is installed: .ci/run does not install it, so this skips even with CI=true.
+ * Needs podman (installed by .ci/run): skips without it, fails without it when CI=true.
  */
 @SuppressWarnings("try") // subscriptions are closed by try-with-resources without being referenced
 class PodmanTest {
@@ -41,9 +40,8 @@ class PodmanTest {
 
     @BeforeAll
     static void startPodman() throws IOException {
-        podman = onPath("podman");
-        Assumptions.assumeTrue(podman != null, "podman is not installed: this optional test skips even with CI=true"
-                + " (.ci/run does not install podman)");
+        podman = Requires.command("podman"); // .ci/run installs it: CI never skips this
+
         Requires.root();
         Requires.that(Files.isExecutable(Path.of("/bin/busybox")), "/bin/busybox (busybox-static) for the image");
         dir = Files.createTempDirectory(Path.of("/tmp"), "wftp-");
@@ -183,15 +181,5 @@ class PodmanTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-    }
-
-    private static String onPath(String name) {
-        String path = System.getenv("PATH");
-        for (String d : Arrays.asList(((path == null ? "" : path) + File.pathSeparator + "/usr/bin").split(File.pathSeparator))) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, name))) {
-                return Path.of(d, name).toString();
-            }
-        }
-        return null;
     }
 }
