@@ -486,7 +486,7 @@ final class CatalogEndpoint implements Endpoint {
 
     /**
      * Refuses what this agent cannot answer: another datacenter (500, as Consul without a WAN path) and
-     * {@code ?filter} expressions, which are not implemented (400 rather than silently unfiltered results).
+     * {@code ?filter} expressions, which weft does not support (400 rather than silently unfiltered results).
      */
     static void checkQuery(ApiRequest req, AgentInfo agent) {
         checkDatacenter(req.param("dc"), agent);
