@@ -70,9 +70,17 @@ public final class TestAgent implements AutoCloseable {
         try {
             agent.close(); // idempotent after crashKeepData()
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            deleteDir(dir);
+        }
+    }
+
+    /** Removes a data dir (tests that restart an agent on one dir call this in a finally). */
+    public static void deleteDir(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 

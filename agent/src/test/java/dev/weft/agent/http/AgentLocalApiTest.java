@@ -189,15 +189,20 @@ class AgentLocalApiTest {
                     + "\"Check\":{\"TTL\":\"60s\",\"Status\":\"passing\"}}");
             http.put("/v1/agent/check/register", "{\"ID\":\"disk\",\"Name\":\"Disk\",\"TTL\":\"60s\"}");
             Poll.until(WAIT, () -> "db registered", () -> catalogService(first, "db") != null);
-        } finally {
+        } catch (Throwable t) {
             first.crashKeepData();
+            TestAgent.deleteDir(dir);
+            throw t;
         }
+        first.crashKeepData();
         try (TestAgent second = TestAgent.start("local5", dir, c -> c)) {
             assertNotNull(second.agent().local().service("db"), "restored from the data dir");
             Poll.until(WAIT, () -> "db and disk in the catalog after restart", () ->
                     catalogService(second, "db") != null && catalogCheck(second, "disk") != null);
             JsonNode checks = new Http(second.baseUrl()).get("/v1/agent/checks").json();
             assertTrue(checks.has("service:db") && checks.has("disk"), checks.toString());
+        } finally {
+            TestAgent.deleteDir(dir);
         }
     }
 }

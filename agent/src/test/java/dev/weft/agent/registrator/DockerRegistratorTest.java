@@ -147,16 +147,19 @@ class DockerRegistratorTest {
             httpd("new");
             Poll.until(WAIT, () -> "reality after dockerd restart", () -> dockerServices(first).equals(
                     Set.of("reg3:keep:8080", "reg3:new:8080")));
-        } finally {
+        } catch (Throwable t) {
             first.crashKeepData();
+            TestAgent.deleteDir(dir);
+            throw t;
         }
+        first.crashKeepData();
         // Agent down: containers removed meanwhile become ghosts unless the restarted agent reconciles.
         docker.exec("rm", "-f", "new");
         try (TestAgent second = agent("reg3", dir)) {
             Poll.until(WAIT, () -> "ghost removed after agent restart", () -> dockerServices(second).equals(
                     Set.of("reg3:keep:8080")));
         } finally {
-            docker.exec("rm", "-f", "keep");
+            TestAgent.deleteDir(dir);
         }
     }
 
