@@ -309,7 +309,7 @@ public final class DnsServer implements AutoCloseable {
             ByteBuf out = processor.handle(packet.content(), false, ctx.alloc(), ctx.channel().eventLoop(),
                     later -> ctx.writeAndFlush(new DatagramPacket(later, sender)));
             if (out != null) {
-                ctx.write(new DatagramPacket(out, sender));
+                ctx.write(new DatagramPacket(out, sender), ctx.voidPromise());
             }
         }
 

@@ -8,8 +8,14 @@ import java.util.Arrays;
  * One decoded query, read straight from the packet without building dnsjava objects: header, the single
  * question (its name lower-cased for the cache key) and the EDNS OPT record if any. Every other record is
  * skipped with bounds checks; anything inconsistent yields {@link Status#FORMERR}.
+ *
+ * <p>To keep the hot path free of allocations, {@link #decode} reuses one instance per thread (an event loop
+ * handles one packet at a time): it is valid until the next decode on the same thread. Anything that outlives
+ * the call (forwarding, cache entries) takes a {@link #copy()} or {@link CacheKey#copy()}.
  */
 final class Query {
+    private static final ThreadLocal<Query> SCRATCH = ThreadLocal.withInitial(Query::new);
+
     enum Status {
         OK,
         /** Not answered at all: too short for a header, or a response (QR set). */
@@ -32,7 +38,8 @@ final class Query {
     boolean tcp;
     /** Offset of the question name from the start of the packet (always 12) and its wire length. */
     int qnameLength;
-    byte[] qnameLower;
+    /** The lower-cased question name in wire form; only the first {@link #qnameLength} bytes count. */
+    byte[] qnameLower = new byte[MAX_NAME + 1];
     int qtype;
     int qclass;
     boolean edns;
@@ -57,12 +64,43 @@ final class Query {
         return Math.max(WireRenderer.PLAIN_UDP_LIMIT, Math.min(udpPayload, WireRenderer.EDNS_PAYLOAD));
     }
 
+    /** This query's cache key, for lookups only (reused per thread: {@link CacheKey#copy()} to keep it). */
     CacheKey key() {
-        return new CacheKey(qnameLower, qtype, qclass, limit(), edns ? (dnssecOk ? 2 : 1) : 0);
+        return probe.set(qnameLower, qnameLength, qtype, qclass, limit(), edns ? (dnssecOk ? 2 : 1) : 0);
+    }
+
+    private final CacheKey probe = new CacheKey();
+
+    /** A copy that owns its data, for work that outlives this packet (forwarding). */
+    Query copy() {
+        Query q = new Query();
+        q.status = status;
+        q.id = id;
+        q.flags = flags;
+        q.opcode = opcode;
+        q.tcp = tcp;
+        q.qnameLength = qnameLength;
+        q.qnameLower = Arrays.copyOf(qnameLower, qnameLength);
+        q.qtype = qtype;
+        q.qclass = qclass;
+        q.edns = edns;
+        q.udpPayload = udpPayload;
+        q.dnssecOk = dnssecOk;
+        return q;
     }
 
     static Query decode(ByteBuf b, boolean tcp) {
-        Query q = new Query();
+        Query q = SCRATCH.get();
+        q.status = null;
+        q.id = 0;
+        q.flags = 0;
+        q.opcode = 0;
+        q.qnameLength = 0;
+        q.qtype = 0;
+        q.qclass = 0;
+        q.edns = false;
+        q.udpPayload = 0;
+        q.dnssecOk = false;
         q.tcp = tcp;
         int base = b.readerIndex();
         int end = base + b.readableBytes();
@@ -114,16 +152,15 @@ final class Query {
             return formerr(q);
         }
         q.qnameLength = nameLength;
-        byte[] name = new byte[nameLength];
-        b.getBytes(base + 12, name);
+        byte[] name = q.qnameLower;
+        b.getBytes(base + 12, name, 0, nameLength);
         // Label length bytes are at most 63, below 'A', so lower-casing every byte only touches letters.
-        for (int i = 0; i < name.length; i++) {
+        for (int i = 0; i < nameLength; i++) {
             byte c = name[i];
             if (c >= 'A' && c <= 'Z') {
                 name[i] = (byte) (c + 32);
             }
         }
-        q.qnameLower = name;
         q.qtype = b.getUnsignedShort(p);
         q.qclass = b.getUnsignedShort(p + 2);
         p += 4;
@@ -186,26 +223,51 @@ final class Query {
         return -1;
     }
 
-    /** Cache key: lower-cased name, type, class, size limit and EDNS mode (0 none, 1 EDNS, 2 EDNS with DO). */
+    /**
+     * Cache key: lower-cased name, type, class, size limit and EDNS mode (0 none, 1 EDNS, 2 EDNS with DO). A
+     * query's key is a reusable probe for lookups; {@link #copy()} makes the immutable key a cache entry keeps.
+     */
     static final class CacheKey {
-        private final byte[] name;
-        private final int qtype;
-        private final int qclass;
-        private final int limit;
-        private final int ednsMode;
-        private final int hash;
+        private byte[] name;
+        private int length;
+        private int qtype;
+        private int qclass;
+        private int limit;
+        private int ednsMode;
+        private int hash;
 
-        CacheKey(byte[] name, int qtype, int qclass, int limit, int ednsMode) {
+        CacheKey() {
+        }
+
+        CacheKey set(byte[] name, int length, int qtype, int qclass, int limit, int ednsMode) {
             this.name = name;
+            this.length = length;
             this.qtype = qtype;
             this.qclass = qclass;
             this.limit = limit;
             this.ednsMode = ednsMode;
-            int h = Arrays.hashCode(name);
+            int h = 1;
+            for (int i = 0; i < length; i++) {
+                h = 31 * h + name[i];
+            }
             h = 31 * h + qtype;
             h = 31 * h + qclass;
             h = 31 * h + limit;
             this.hash = 31 * h + ednsMode;
+            return this;
+        }
+
+        /** An immutable copy that owns its name bytes (to store in the cache). */
+        CacheKey copy() {
+            CacheKey k = new CacheKey();
+            k.name = Arrays.copyOf(name, length);
+            k.length = length;
+            k.qtype = qtype;
+            k.qclass = qclass;
+            k.limit = limit;
+            k.ednsMode = ednsMode;
+            k.hash = hash;
+            return k;
         }
 
         @Override
@@ -217,7 +279,8 @@ final class Query {
                 return false;
             }
             return hash == k.hash && qtype == k.qtype && qclass == k.qclass && limit == k.limit
-                    && ednsMode == k.ednsMode && Arrays.equals(name, k.name);
+                    && ednsMode == k.ednsMode && length == k.length
+                    && Arrays.equals(name, 0, length, k.name, 0, k.length);
         }
 
         @Override

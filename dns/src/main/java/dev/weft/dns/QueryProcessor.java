@@ -103,7 +103,7 @@ final class QueryProcessor {
         boolean cacheable = true;
         if (answer.kind() == Answer.Kind.OUTSIDE) {
             if (recursors != null && q.rd()) {
-                forward(q, in, loop, later);
+                forward(q.copy(), in, loop, later);
                 return null;
             }
             cacheable = recursors == null;
@@ -113,7 +113,7 @@ final class QueryProcessor {
         CachedResponse rendered = CachedResponse.render(question, answer, recursionAvailable, q.edns, q.dnssecOk,
                 q.limit(), random);
         if (cacheable) {
-            cache.put(computed.index(), key, rendered);
+            cache.put(computed.index(), key.copy(), rendered);
         }
         return respond(alloc, rendered.pick(random), q, in, answer.rcode());
     }
