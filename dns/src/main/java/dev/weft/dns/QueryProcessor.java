@@ -133,8 +133,10 @@ final class QueryProcessor {
                         q.limit());
                 later.send(respond(ByteBufAllocator.DEFAULT, wire, q, null, answer.rcode()));
             } catch (RuntimeException e) {
+                // Never leave the client waiting: answer SERVFAIL, and log what went wrong.
                 metrics.errors.increment();
-                log.warn("rendering a forwarded answer for {} failed: {}", question.getName(), e.toString());
+                log.warn("rendering a forwarded answer for {} failed (answered SERVFAIL)", question.getName(), e);
+                later.send(headerOnly(ByteBufAllocator.DEFAULT, q, Rcode.SERVFAIL));
             }
         });
     }
