@@ -9,7 +9,6 @@ import dev.weft.kvstore.state.CatalogService;
 import dev.weft.kvstore.state.HealthStatus;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -123,14 +122,13 @@ final class AgentEndpoint implements Endpoint {
                 }
                 case "update" -> {
                     JsonNode json = body(req);
-                    JsonNode st = field(json, "Status");
-                    status = HealthStatus.parse(st == null ? null : st.asText());
+                    String st = ConsulJson.text(json, "Status");
+                    status = HealthStatus.parse(st);
                     if (status == null) {
-                        throw HttpError.badRequest("Invalid check status: '" + (st == null ? "" : st.asText())
-                                + "'");
+                        throw HttpError.badRequest("Invalid check status: '" + (st == null ? "" : st) + "'");
                     }
-                    JsonNode out = field(json, "Output");
-                    output = out == null ? "" : out.asText();
+                    String out = ConsulJson.text(json, "Output");
+                    output = out == null ? "" : out;
                 }
                 default -> throw HttpError.notFound("Not found: " + path);
             }
@@ -141,20 +139,6 @@ final class AgentEndpoint implements Endpoint {
             return done(ApiResponse.empty(200));
         }
         throw HttpError.notFound("Not found: " + path);
-    }
-
-    private static JsonNode field(JsonNode obj, String name) {
-        if (obj == null || !obj.isObject()) {
-            return null;
-        }
-        var it = obj.fields();
-        while (it.hasNext()) {
-            var e = it.next();
-            if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isNull()) {
-                return e.getValue();
-            }
-        }
-        return null;
     }
 
     private static String note(ApiRequest req) {
@@ -223,9 +207,5 @@ final class AgentEndpoint implements Endpoint {
 
     private static CompletableFuture<ApiResponse> done(ApiResponse r) {
         return CompletableFuture.completedFuture(r);
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
