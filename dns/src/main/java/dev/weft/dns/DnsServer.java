@@ -230,10 +230,11 @@ public final class DnsServer implements AutoCloseable {
             List<Channel> udp = new ArrayList<>();
             Channel tcp = null;
             try {
-                Channel first = udpBootstrap().bind(requested).syncUninterruptibly().channel();
-                udp.add(first);
-                InetSocketAddress bound = (InetSocketAddress) first.localAddress();
-                tcp = tcpBootstrap().bind(bound).syncUninterruptibly().channel();
+                // An ephemeral port comes from the TCP bind: Linux's UDP autobind may hand out a port that another
+                // SO_REUSEPORT socket of the same user already holds (and would then share its queries), TCP's never.
+                tcp = tcpBootstrap().bind(requested).syncUninterruptibly().channel();
+                InetSocketAddress bound = (InetSocketAddress) tcp.localAddress();
+                udp.add(udpBootstrap().bind(bound).syncUninterruptibly().channel());
                 for (int k = 1; k < udpSockets; k++) {
                     udp.add(udpBootstrap().bind(bound).syncUninterruptibly().channel());
                 }

@@ -261,8 +261,13 @@ final class RecursorClient {
                 timer = null;
             }
             if (channel != null) {
-                channel.close();
+                // Close after the event loop's current task: this often runs inside the channel's own read, and
+                // epoll's read loop may read its file descriptor once more after a close there. When another
+                // thread has meanwhile accepted a connection that got the same descriptor number, that read
+                // would steal the connection's bytes (seen: a TCP client's query arriving as a "datagram").
+                Channel c = channel;
                 channel = null;
+                loop.execute(c::close);
             }
         }
 

@@ -106,6 +106,25 @@ class ForwardingTest {
         assertEquals(100, tcp.getSection(Section.ANSWER).size());
     }
 
+    /**
+     * Regression: the upstream UDP socket used to be closed inside its own read; epoll's read loop could then read
+     * its descriptor number once more after another thread had accepted a TCP connection with that number, and
+     * a TCP client's query vanished. Each round forwards over UDP, then asks over TCP at once.
+     */
+    @Test
+    void tcpQueryRightAfterAForwardIsAnswered() throws IOException {
+        for (int round = 0; round < 150; round++) {
+            try (UpstreamServer up = new UpstreamServer(UpstreamServer.Mode.NORMAL);
+                 DnsServer s = DnsServer.start(Fixtures.config().recursors(List.of(up.address()))
+                         .recursorTimeout(Duration.ofSeconds(2)).build(), Fixtures.catalog(),
+                         new SimpleMeterRegistry())) {
+                Queries.query(s.udpAddress(), "big.example.test", Type.A);
+                Message tcp = Queries.rawTcpQuery(s.tcpAddress(), "big.example.test", Type.A, Duration.ofSeconds(3));
+                assertEquals(100, tcp.getSection(Section.ANSWER).size(), "round " + round);
+            }
+        }
+    }
+
     @Test
     void deadFirstUpstreamFallsThroughToTheNext() throws IOException {
         UpstreamServer up = upstream(UpstreamServer.Mode.NORMAL);

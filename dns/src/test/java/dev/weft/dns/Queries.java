@@ -74,6 +74,25 @@ final class Queries {
         }
     }
 
+    /** One query over a plain blocking TCP socket (no dnsjava client state shared between queries). */
+    static Message rawTcpQuery(InetSocketAddress server, String name, int type, Duration timeout) {
+        try (java.net.Socket sock = new java.net.Socket(server.getAddress(), server.getPort())) {
+            sock.setSoTimeout((int) timeout.toMillis());
+            byte[] wire = Message.newQuery(Record.newRecord(Name.fromString(name, Name.root), type, DClass.IN))
+                    .toWire();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(sock.getOutputStream());
+            out.writeShort(wire.length);
+            out.write(wire);
+            out.flush();
+            java.io.DataInputStream in = new java.io.DataInputStream(sock.getInputStream());
+            byte[] answer = new byte[in.readUnsignedShort()];
+            in.readFully(answer);
+            return new Message(answer);
+        } catch (IOException e) {
+            throw new UncheckedIOException("TCP query " + name + " " + Type.string(type) + " to " + server, e);
+        }
+    }
+
     /** Records of a section (without OPT) as sorted lower-case "name ttl TYPE rdata" lines. */
     static List<String> section(Message m, int section) {
         List<String> out = new ArrayList<>();

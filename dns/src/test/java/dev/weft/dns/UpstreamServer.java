@@ -51,15 +51,29 @@ final class UpstreamServer implements AutoCloseable {
     UpstreamServer(Mode mode) throws IOException {
         this.mode = mode;
         InetAddress lo = InetAddress.getLoopbackAddress();
-        this.udp = new DatagramSocket(new InetSocketAddress(lo, 0));
-        this.tcp = new ServerSocket();
-        tcp.setReuseAddress(true);
-        tcp.bind(new InetSocketAddress(lo, udp.getLocalPort()));
+        // The same port for UDP and TCP: take a free TCP port, then bind UDP to it; retry when UDP's is taken.
+        ServerSocket t = null;
+        DatagramSocket u = null;
+        for (int attempt = 0; u == null; attempt++) {
+            t = new ServerSocket();
+            t.setReuseAddress(true);
+            t.bind(new InetSocketAddress(lo, 0));
+            try {
+                u = new DatagramSocket(new InetSocketAddress(lo, t.getLocalPort()));
+            } catch (SocketException e) {
+                t.close();
+                if (attempt == 20) {
+                    throw e;
+                }
+            }
+        }
+        this.udp = u;
+        this.tcp = t;
         threads.add(new Thread(this::serveUdp, "upstream-udp"));
         threads.add(new Thread(this::serveTcp, "upstream-tcp"));
-        threads.forEach(t -> {
-            t.setDaemon(true);
-            t.start();
+        threads.forEach(th -> {
+            th.setDaemon(true);
+            th.start();
         });
     }
 
