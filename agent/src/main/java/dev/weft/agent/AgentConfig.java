@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param raftPort          Raft port, default 8300 (0 = ephemeral, kept in the data dir)
  * @param dataDir           Raft log, snapshots and the member's identity
  * @param snapshotThreshold take a Raft snapshot every this many applied entries
+ * @param logSegmentBytes   size at which a Raft log segment is closed (only closed segments are purged after a
+ *                          snapshot)
  * @param electionMin       lower bound of the Raft election timeout
  * @param electionMax       upper bound of the Raft election timeout
  * @param requestTimeout    how long a write or read barrier waits for a leader before "No cluster leader"
@@ -30,13 +32,15 @@ import java.util.Objects;
  */
 public record AgentConfig(String nodeName, String datacenter, boolean server, boolean dev, int bootstrapExpect,
                           List<String> retryJoin, String bindAddr, String clientAddr, int httpPort, int raftPort,
-                          Path dataDir, long snapshotThreshold, Duration electionMin, Duration electionMax,
-                          Duration requestTimeout, DiscoveryConfig discovery) {
+                          Path dataDir, long snapshotThreshold, long logSegmentBytes, Duration electionMin,
+                          Duration electionMax, Duration requestTimeout, DiscoveryConfig discovery) {
 
     public static final String DEFAULT_DATACENTER = "dc1";
     public static final String LOOPBACK = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = 8500;
     public static final int DEFAULT_RAFT_PORT = 8300;
+    /** Smallest Raft log segment size accepted. */
+    public static final long MIN_LOG_SEGMENT_BYTES = 64 * 1024;
 
     public AgentConfig {
         Objects.requireNonNull(nodeName, "nodeName");
@@ -57,6 +61,10 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
         if (snapshotThreshold < 1) {
             throw new IllegalArgumentException("snapshot threshold must be at least 1");
         }
+        if (logSegmentBytes < MIN_LOG_SEGMENT_BYTES) {
+            throw new IllegalArgumentException("Raft log segment size must be at least " + MIN_LOG_SEGMENT_BYTES
+                    + " bytes");
+        }
     }
 
     private static void checkPort(String what, int port) {
@@ -69,6 +77,7 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
     public static AgentConfig defaults(String nodeName, Path dataDir) {
         return new AgentConfig(nodeName, DEFAULT_DATACENTER, true, false, 1, List.of(), LOOPBACK, LOOPBACK,
                 DEFAULT_HTTP_PORT, DEFAULT_RAFT_PORT, dataDir, RaftConfig.DEFAULT_SNAPSHOT_EVERY,
+                RaftConfig.DEFAULT_LOG_SEGMENT_BYTES,
                 RaftConfig.DEFAULT_ELECTION_MIN, RaftConfig.DEFAULT_ELECTION_MAX, RaftConfig.DEFAULT_REQUEST_TIMEOUT,
                 DiscoveryConfig.defaults(LOOPBACK));
     }
@@ -80,48 +89,61 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
 
     public AgentConfig withDiscovery(DiscoveryConfig d) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, d);
+                httpPort, raftPort, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, requestTimeout, d);
     }
 
     public AgentConfig withPorts(int http, int raft) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                http, raft, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
+                http, raft, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withCluster(int expect, List<String> join) {
         return new AgentConfig(nodeName, datacenter, server, dev, expect, join, bindAddr, clientAddr, httpPort,
-                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
+                raftPort, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withDatacenter(String dc) {
         return new AgentConfig(nodeName, dc, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr, httpPort,
-                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
+                raftPort, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withAddresses(String bind, String client) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bind, client, httpPort,
-                raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout, discovery);
+                raftPort, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, requestTimeout, discovery);
     }
 
     public AgentConfig withSnapshotThreshold(long n) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                httpPort, raftPort, dataDir, n, electionMin, electionMax, requestTimeout, discovery);
+                httpPort, raftPort, dataDir, n, logSegmentBytes, electionMin, electionMax, requestTimeout, discovery);
+    }
+
+    public AgentConfig withLogSegmentBytes(long bytes) {
+        return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
+                httpPort, raftPort, dataDir, snapshotThreshold, bytes, electionMin, electionMax, requestTimeout,
+                discovery);
     }
 
     public AgentConfig withDev(boolean devMode) {
         return new AgentConfig(nodeName, datacenter, server, devMode, bootstrapExpect, retryJoin, bindAddr,
-                clientAddr, httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, requestTimeout,
+                clientAddr, httpPort, raftPort, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, requestTimeout,
                 discovery);
     }
 
     public AgentConfig withRequestTimeout(Duration timeout) {
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
-                httpPort, raftPort, dataDir, snapshotThreshold, electionMin, electionMax, timeout, discovery);
+                httpPort, raftPort, dataDir, snapshotThreshold, logSegmentBytes,
+                electionMin, electionMax, timeout, discovery);
     }
 
     /** The Raft member configuration this agent runs with. */
     public RaftConfig raftConfig() {
         return new RaftConfig(nodeName, datacenter, bindAddr, raftPort, dataDir, retryJoin, bootstrapExpect,
-                electionMin, electionMax, snapshotThreshold, requestTimeout);
+                electionMin, electionMax, snapshotThreshold, requestTimeout, logSegmentBytes);
     }
 }

@@ -117,7 +117,8 @@ public final class AgentServer implements AutoCloseable {
             AgentInfo info = new AgentInfo(config.nodeName(), config.datacenter(), true, Version.version(),
                     Version.revision(), hostPort[0], Integer.parseInt(hostPort[1]));
             DiscoveryConfig d = config.discovery();
-            String addr = hostPort[0];
+            // The catalog and DNS need an IP: a -bind host name is resolved once, at start.
+            String addr = ipOf(hostPort[0]);
             CatalogNode self = new CatalogNode(config.nodeName(), nodeId(config.dataDir()), addr,
                     Map.of("lan", addr, "lan_ipv4", addr, "wan", addr, "wan_ipv4", addr), Map.of(), 0, 0);
             local = new LocalAgentState(self, store, new LocalAgentState.Settings(d.checkUpdateInterval(),
@@ -240,6 +241,14 @@ public final class AgentServer implements AutoCloseable {
             throw new UncheckedIOException("cannot read or write " + file, e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("corrupt node ID in " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static String ipOf(String host) {
+        try {
+            return InetAddress.getByName(host).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve the -bind host " + host + ": " + e.getMessage(), e);
         }
     }
 

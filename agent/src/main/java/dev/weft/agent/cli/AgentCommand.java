@@ -52,7 +52,8 @@ public final class AgentCommand implements Callable<Integer> {
     List<String> retryJoin = new ArrayList<>();
     @Option(names = {"-node", "--node"}, paramLabel = "NAME", description = "Node name (default: host name)")
     String node;
-    @Option(names = {"-bind", "--bind"}, paramLabel = "IP", description = "Raft bind and advertise address")
+    @Option(names = {"-bind", "--bind"}, paramLabel = "IP",
+            description = "Raft bind and advertise address (an IP, or a host name resolved by every member)")
     String bind;
     @Option(names = {"-client", "--client"}, paramLabel = "IP", description = "HTTP API bind address")
     String client;
@@ -67,6 +68,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = {"-snapshot-threshold", "--snapshot-threshold"}, paramLabel = "N",
             description = "Raft snapshot every N applied entries (" + RaftConfig.DEFAULT_SNAPSHOT_EVERY + ")")
     Long snapshotThreshold;
+    @Option(names = {"-raft-log-segment-size", "--raft-log-segment-size"}, paramLabel = "BYTES",
+            description = "Close a Raft log segment at this size; only closed segments are purged after a snapshot"
+                    + " (8388608, at least 65536)")
+    Long logSegmentBytes;
 
     @Option(names = {"-check-update-interval", "--check-update-interval"}, paramLabel = "DURATION",
             description = "Write a check whose output alone changed at most this often (5m)")
@@ -177,6 +182,13 @@ public final class AgentCommand implements Callable<Integer> {
                 raftPort != null ? raftPort : AgentConfig.DEFAULT_RAFT_PORT);
         if (snapshotThreshold != null) {
             cfg = cfg.withSnapshotThreshold(snapshotThreshold);
+        }
+        if (logSegmentBytes != null) {
+            if (logSegmentBytes < AgentConfig.MIN_LOG_SEGMENT_BYTES) {
+                throw new ParameterException(spec.commandLine(), "-raft-log-segment-size must be at least "
+                        + AgentConfig.MIN_LOG_SEGMENT_BYTES + " bytes, got " + logSegmentBytes);
+            }
+            cfg = cfg.withLogSegmentBytes(logSegmentBytes);
         }
         return cfg.withDiscovery(discovery(cfg.clientAddr()));
     }

@@ -169,6 +169,23 @@ public final class History {
         }
     }
 
+    /** The history's clock: nanoseconds on the same scale as every operation's invoke and complete times. */
+    public long now() {
+        return nanoClock.getAsLong();
+    }
+
+    /**
+     * Records an operation that completed OK at a moment the client chose rather than when it was noticed: a
+     * lock client records a RELEASE at the last moment its lock was certainly still held (its session may have
+     * expired after that).
+     */
+    public synchronized Operation recordOk(Call call, long invokeNanos, long completeNanos) {
+        Operation op = new Operation(nextId++, call.process(), call.member(), call.kind(), call.key(), call.value(),
+                call.expected(), call.modifyIndex(), null, null, invokeNanos, completeNanos, Outcome.OK);
+        completed.add(op);
+        return op;
+    }
+
     /** Appends an operation recorded elsewhere (a replayed or simulated history). */
     public synchronized void record(Operation op) {
         completed.add(Objects.requireNonNull(op));
