@@ -15,6 +15,11 @@ import java.util.TreeMap;
  * release's outcome), or until the end of the history when it never released it. The harness records a RELEASE
  * also when a client learns its session is gone, invoked at the last moment it still believed it held the lock.
  * ACQUIREs with an UNKNOWN outcome start no certain hold, so they are not checked.
+ *
+ * <p>This is sound only if a client never reuses a session after one of its requests had an UNKNOWN outcome:
+ * Consul's {@code ?release=} is by session, so a release that applies late (after the client gave up on it)
+ * ends a later hold of the same session. The harness's lock clients abandon the session after any UNKNOWN
+ * acquire or release.
  */
 public final class LockChecker {
 

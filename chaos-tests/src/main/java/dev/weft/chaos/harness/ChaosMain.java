@@ -20,7 +20,11 @@ import java.util.List;
  */
 public final class ChaosMain {
     /** A profile. */
-    public record Profile(int runs, Duration duration, List<Integer> servers, long seed, Path outDir, Path weftJar) {
+    public record Profile(int runs, Duration duration, List<Integer> servers, long seed, Path outDir, Path weftJar,
+                          List<Fault> faults) {
+        public Profile(int runs, Duration duration, List<Integer> servers, long seed, Path outDir, Path weftJar) {
+            this(runs, duration, servers, seed, outDir, weftJar, List.of(Fault.values()));
+        }
     }
 
     private ChaosMain() {
@@ -33,7 +37,7 @@ public final class ChaosMain {
         } catch (IllegalArgumentException e) {
             System.err.println("usage error: " + e.getMessage());
             System.err.println("usage: ChaosMain [--runs N] [--seconds S] [--servers 3,5] [--seed X] [--out DIR]"
-                    + " [--weft-jar PATH]");
+                    + " [--weft-jar PATH] [--faults KIND,...]");
             System.exit(2);
             return;
         }
@@ -48,6 +52,7 @@ public final class ChaosMain {
         long seed = System.currentTimeMillis();
         Path out = Path.of("target", "chaos", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path jar = Path.of(System.getProperty("weft.jar", "agent/target/weft.jar"));
+        List<Fault> faults = List.of(Fault.values());
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -63,6 +68,7 @@ public final class ChaosMain {
                     case "--seed" -> seed = Long.parseLong(v);
                     case "--out" -> out = Path.of(v);
                     case "--weft-jar" -> jar = Path.of(v);
+                    case "--faults" -> faults = faults(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             } catch (NumberFormatException e) {
@@ -72,7 +78,16 @@ public final class ChaosMain {
         if (runs < 1 || seconds < 1 || servers.isEmpty() || servers.stream().anyMatch(n -> n < 3 || n > 9)) {
             throw new IllegalArgumentException("runs and seconds must be positive, servers between 3 and 9");
         }
-        return new Profile(runs, Duration.ofSeconds(seconds), servers, seed, out, jar);
+        return new Profile(runs, Duration.ofSeconds(seconds), servers, seed, out, jar, faults);
+    }
+
+    private static List<Fault> faults(String v) {
+        try {
+            return Arrays.stream(v.split(",")).map(String::trim).map(s -> Fault.valueOf(s.toUpperCase(
+                    java.util.Locale.ROOT))).toList();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--faults: one of " + Arrays.toString(Fault.values()) + ", got " + v);
+        }
     }
 
     public static List<ChaosRun.Result> run(Profile p, PrintStream out) throws IOException {
@@ -86,8 +101,8 @@ public final class ChaosMain {
         }
         Files.createDirectories(p.outDir());
         out.println("chaos profile: " + p.runs() + " runs x " + p.duration().toSeconds() + " s, servers "
-                + p.servers() + ", seed " + p.seed() + ", output " + p.outDir().toAbsolutePath());
-        Nemesis.Deck deck = new Nemesis.Deck(p.seed());
+                + p.servers() + ", seed " + p.seed() + ", faults " + p.faults() + ", output " + p.outDir().toAbsolutePath());
+        Nemesis.Deck deck = new Nemesis.Deck(p.seed(), p.faults());
         List<ChaosRun.Result> results = new ArrayList<>();
         try (Toxiproxy toxiproxy = Toxiproxy.start(server, p.outDir().resolve("toxiproxy.log"))) {
             for (int i = 0; i < p.runs(); i++) {
@@ -109,28 +124,31 @@ public final class ChaosMain {
     static String summary(Profile p, List<ChaosRun.Result> results) {
         StringBuilder b = new StringBuilder("\nchaos summary: " + results.size() + " runs x "
                 + p.duration().toSeconds() + " s, seed " + p.seed() + "\n");
-        b.append(String.format("%-4s %-7s %-7s %9s %8s %-24s %7s %9s %10s  %s%n", "run", "servers", "result",
-                "ops", "unknown", "registers", "faults", "max rec", "lin ms", "faults applied"));
+        b.append(String.format("%-4s %-7s %-7s %9s %8s %-24s %7s %9s %9s %10s  %s%n", "run", "servers", "result",
+                "ops", "unknown", "registers", "faults", "write rec", "read rec", "lin ms", "faults applied"));
         long ops = 0;
         long worst = 0;
+        long worstRead = 0;
         int faults = 0;
         java.util.Set<Fault> kinds = java.util.EnumSet.noneOf(Fault.class);
         for (ChaosRun.Result r : results) {
             ops += r.operations();
             worst = Math.max(worst, r.maxNetworkRecoveryMillis());
+            worstRead = Math.max(worstRead, r.maxReadRecoveryMillis());
             faults += r.faults().size();
             r.faults().forEach(a -> kinds.add(a.fault()));
-            b.append(String.format("%-4d %-7d %-7s %9d %8d %-24s %7d %7d ms %10d  %s%n", r.spec().index(),
+            b.append(String.format("%-4d %-7d %-7s %9d %8d %-24s %7d %6d ms %6d ms %10d  %s%n", r.spec().index(),
                     r.spec().servers(), r.passed() ? "passed" : "FAILED", r.operations(),
                     r.outcomes().getOrDefault("UNKNOWN", 0L), r.linearizability(), r.faults().size(),
-                    r.maxNetworkRecoveryMillis(), r.linearizabilityMillis(),
+                    r.maxNetworkRecoveryMillis(), r.maxReadRecoveryMillis(), r.linearizabilityMillis(),
                     r.faults().stream().map(a -> a.fault().name()).toList()));
         }
         long passed = results.stream().filter(ChaosRun.Result::passed).count();
         b.append(passed).append('/').append(results.size()).append(" runs passed; ").append(ops)
                 .append(" operations; ").append(faults).append(" faults (").append(kinds.size()).append(" of ")
-                .append(Fault.values().length).append(" kinds); max recovery after a network fault ").append(worst)
-                .append(" ms (bar ").append(ChaosRun.RECOVERY_BAR_MILLIS).append(" ms)\n");
+                .append(Fault.values().length).append(" kinds); max write recovery after a network fault ").append(worst)
+                .append(" ms (bar ").append(ChaosRun.RECOVERY_BAR_MILLIS).append(" ms); max consistent-read recovery ")
+                .append(worstRead).append(" ms\n");
         return b.toString();
     }
 }

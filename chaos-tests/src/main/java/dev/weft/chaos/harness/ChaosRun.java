@@ -43,7 +43,8 @@ public final class ChaosRun {
                          Map<String, Long> outcomes, String linearizability, long linearizabilityMillis,
                          String sets, String locks, String staleMonotonic, String watchMonotonic,
                          String watchesFinal, String convergence, Map<String, Long> dns,
-                         List<Nemesis.Applied> faults, long maxNetworkRecoveryMillis, long finalRecoveryMillis) {
+                         List<Nemesis.Applied> faults, long maxNetworkRecoveryMillis, long maxReadRecoveryMillis,
+                         long finalRecoveryMillis) {
     }
 
     private ChaosRun() {
@@ -79,9 +80,11 @@ public final class ChaosRun {
                 }
             }
             Member leader = cluster.awaitAgreedLeader(Duration.ofSeconds(60));
-            long finalRecovery = nemesis.awaitWrites(Duration.ofSeconds(60));
-            if (finalRecovery < 0) {
-                problems.add("writes did not work through every member within 60 s of the final heal");
+            Nemesis.Recovery last = nemesis.awaitWrites(Duration.ofSeconds(60));
+            long finalRecovery = last.readsMillis();
+            if (last.writesMillis() < 0 || last.readsMillis() < 0) {
+                problems.add("writes and consistent reads did not work through every member within 60 s of the"
+                        + " final heal");
             }
             Pause.millis(1000);
             workloads.stop();
@@ -135,6 +138,7 @@ public final class ChaosRun {
                         + workloads.dns.lastFailure);
             }
             long maxRecovery = 0;
+            long maxReadRecovery = 0;
             for (Nemesis.Applied a : nemesis.applied()) {
                 if (a.fault().network) {
                     if (a.recoveryMillis() < 0 || a.recoveryMillis() > RECOVERY_BAR_MILLIS) {
@@ -146,6 +150,11 @@ public final class ChaosRun {
                 } else if (a.recoveryMillis() < 0) {
                     problems.add("writes never worked again after " + a.fault() + " (" + a.detail() + ")");
                 }
+                if (a.readRecoveryMillis() < 0) {
+                    problems.add("consistent reads did not work through every member within 60 s after "
+                            + a.fault() + " (" + a.detail() + ")");
+                }
+                maxReadRecovery = Math.max(maxReadRecovery, a.readRecoveryMillis());
                 if (a.fault() == Fault.SNAPSHOT_INSTALL && !a.snapshotInstalled()) {
                     problems.add("SNAPSHOT_INSTALL: the member did not install a snapshot (" + a.detail() + ")");
                 }
@@ -160,12 +169,12 @@ public final class ChaosRun {
                     locks.valid() ? "ok, " + locks.holds().size() + " holds" : "INVALID",
                     stale.valid() ? "ok, " + stale.observations() + " observations" : "INVALID",
                     watch.valid() ? "ok, " + watch.observations() + " observations" : "INVALID",
-                    watchesFinal, convergence, dns, nemesis.applied(), maxRecovery, finalRecovery);
+                    watchesFinal, convergence, dns, nemesis.applied(), maxRecovery, maxReadRecovery, finalRecovery);
         } catch (IOException | RuntimeException e) {
             events.log("run", "run aborted: " + e);
             problems.add("run aborted: " + e);
             result = new Result(spec, runDir, false, List.copyOf(problems), history.size(), Map.of(), "-", 0, "-",
-                    "-", "-", "-", "-", "-", Map.of(), List.of(), -1, -1);
+                    "-", "-", "-", "-", "-", Map.of(), List.of(), -1, -1, -1);
         }
         history.writeJsonLines(runDir.resolve("history.jsonl"));
         Files.writeString(runDir.resolve("report.txt"), describe(result));
@@ -236,12 +245,14 @@ public final class ChaosRun {
                 .append("  DNS: ").append(r.dns()).append('\n')
                 .append("  faults:\n");
         for (Nemesis.Applied a : r.faults()) {
-            b.append(String.format("    +%6d ms %-16s held %5d ms, writes everywhere %5d ms after heal: %s%n",
-                    a.startMillis(), a.fault(), a.heldMillis(), a.recoveryMillis(), a.detail()));
+            b.append(String.format("    +%6d ms %-16s held %5d ms, after heal: writes %5d ms, reads %5d ms: %s%n",
+                    a.startMillis(), a.fault(), a.heldMillis(), a.recoveryMillis(), a.readRecoveryMillis(),
+                    a.detail()));
         }
-        b.append("  max recovery after a network fault: ").append(r.maxNetworkRecoveryMillis()).append(" ms (bar ")
-                .append(RECOVERY_BAR_MILLIS).append(" ms); after the final heal: ").append(r.finalRecoveryMillis())
-                .append(" ms\n");
+        b.append("  max write recovery after a network fault: ").append(r.maxNetworkRecoveryMillis())
+                .append(" ms (bar ").append(RECOVERY_BAR_MILLIS).append(" ms); max consistent-read recovery after any")
+                .append(" fault: ").append(r.maxReadRecoveryMillis()).append(" ms; after the final heal: ")
+                .append(r.finalRecoveryMillis()).append(" ms\n");
         for (String p : r.problems()) {
             b.append("  PROBLEM: ").append(p).append('\n');
         }

@@ -74,6 +74,7 @@ public final class Member {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
+        Children.track(process);
     }
 
     /** SIGKILL, and wait for the process to be gone. The data dir stays. */

@@ -23,24 +23,37 @@ final class Nemesis {
     /** Every fault once per pass, in an order shuffled per pass by a seeded generator. Shared across runs. */
     static final class Deck {
         private final Random random;
+        private final List<Fault> kinds;
         private final List<Fault> pass = new ArrayList<>();
 
         Deck(long seed) {
+            this(seed, List.of(Fault.values()));
+        }
+
+        /** A deck of only these kinds (to reproduce one problem). */
+        Deck(long seed, List<Fault> kinds) {
+            if (kinds.isEmpty()) {
+                throw new IllegalArgumentException("no faults");
+            }
             this.random = new Random(seed);
+            this.kinds = List.copyOf(kinds);
         }
 
         synchronized Fault next() {
             if (pass.isEmpty()) {
-                pass.addAll(List.of(Fault.values()));
+                pass.addAll(kinds);
                 Collections.shuffle(pass, random);
             }
             return pass.remove(0);
         }
     }
 
-    /** What one fault did. {@code recoveryMillis}: heal (or restart) to writes working everywhere; -1 = never. */
+    /**
+     * What one fault did. {@code recoveryMillis}: heal (or restart) to writes working through every member;
+     * {@code readRecoveryMillis}: to {@code ?consistent} reads working through every member; -1 = never.
+     */
     record Applied(Fault fault, String detail, long startMillis, long heldMillis, long recoveryMillis,
-                   boolean snapshotInstalled) {
+                   long readRecoveryMillis, boolean snapshotInstalled) {
     }
 
     private final Cluster cluster;
@@ -237,9 +250,11 @@ final class Nemesis {
         cluster.heal();
         workloads.minority.clear();
         events.log("nemesis", f + ": healed");
-        long recovery = awaitWrites(Duration.ofSeconds(60));
-        events.log("nemesis", f + ": writes work through every member " + recovery + " ms after the heal");
-        return new Applied(f, detail, start, healAt - start, recovery, installed);
+        Recovery recovery = awaitWrites(Duration.ofSeconds(60));
+        events.log("nemesis", f + ": writes work through every member " + recovery.writesMillis()
+                + " ms after the heal, consistent reads " + recovery.readsMillis() + " ms");
+        return new Applied(f, detail, start, healAt - start, recovery.writesMillis(), recovery.readsMillis(),
+                installed);
     }
 
     private double installedSnapshots(Member m) throws IOException {
@@ -283,30 +298,44 @@ final class Nemesis {
         return done.get();
     }
 
+    /** Recovery after a heal: milliseconds until writes, and then {@code ?consistent} reads, work through every
+     * member (-1: not within the deadline). */
+    record Recovery(long writesMillis, long readsMillis) {
+    }
+
     /**
-     * Milliseconds until a write succeeds through every member's client proxy (all tried in parallel, each
-     * retried), or -1 when that does not happen within {@code within}.
+     * Tries a write through every member's client proxy until one succeeds, then a {@code ?consistent} read
+     * until one succeeds (members in parallel, each retried every 20 ms). A write through a member that was cut
+     * off needs only the leader; its consistent read also needs it to catch up (possibly by snapshot install).
      */
-    long awaitWrites(Duration within) {
+    Recovery awaitWrites(Duration within) {
         long start = System.nanoTime();
+        List<Member> members = cluster.members();
+        long[] wrote = new long[members.size()];
+        long[] read = new long[members.size()];
         List<Thread> threads = new ArrayList<>();
-        long[] doneAt = new long[cluster.members().size()];
-        for (int i = 0; i < doneAt.length; i++) {
-            Member m = cluster.members().get(i);
+        for (int i = 0; i < members.size(); i++) {
+            Member m = members.get(i);
             int slot = i;
             Thread t = new Thread(() -> {
                 Http http = new Http(Duration.ofMillis(1000));
                 long end = start + within.toNanos();
-                while (System.nanoTime() < end) {
+                while (System.nanoTime() < end && read[slot] == 0) {
                     try {
-                        if (m.isAlive() && http.put(cluster.clientPort(m), "/v1/kv/probe/" + m.name, "x").ok()) {
-                            doneAt[slot] = System.nanoTime();
-                            return;
+                        if (m.isAlive()) {
+                            if (wrote[slot] == 0 && http.put(cluster.clientPort(m), "/v1/kv/probe/" + m.name, "x")
+                                    .ok()) {
+                                wrote[slot] = System.nanoTime();
+                            }
+                            if (wrote[slot] != 0 && http.get(cluster.clientPort(m), "/v1/kv/probe/" + m.name
+                                    + "?consistent").ok()) {
+                                read[slot] = System.nanoTime();
+                            }
                         }
                     } catch (IOException e) {
                         // not yet
                     }
-                    if (!Pause.millis(20)) {
+                    if (read[slot] == 0 && !Pause.millis(20)) {
                         return;
                     }
                 }
@@ -314,20 +343,30 @@ final class Nemesis {
             threads.add(t);
             t.start();
         }
-        long worst = 0;
-        for (int i = 0; i < threads.size(); i++) {
+        StringBuilder perMember = new StringBuilder();
+        for (Thread t : threads) {
             try {
-                threads.get(i).join();
+                t.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return -1;
+                return new Recovery(-1, -1);
             }
-            if (doneAt[i] == 0) {
-                return -1;
-            }
-            worst = Math.max(worst, doneAt[i] - start);
         }
-        return Duration.ofNanos(worst).toMillis();
+        long writes = 0;
+        long reads = 0;
+        for (int i = 0; i < members.size(); i++) {
+            perMember.append(' ').append(members.get(i).name).append('=').append(since(start, wrote[i]))
+                    .append('/').append(since(start, read[i]));
+            writes = wrote[i] == 0 || writes < 0 ? -1 : Math.max(writes, wrote[i] - start);
+            reads = read[i] == 0 || reads < 0 ? -1 : Math.max(reads, read[i] - start);
+        }
+        events.log("nemesis", "first write/consistent read through each member:" + perMember);
+        return new Recovery(writes < 0 ? -1 : Duration.ofNanos(writes).toMillis(),
+                reads < 0 ? -1 : Duration.ofNanos(reads).toMillis());
+    }
+
+    private static String since(long start, long at) {
+        return at == 0 ? "never" : Duration.ofNanos(at - start).toMillis() + "ms";
     }
 
     private Member leaderOrAny() {

@@ -63,10 +63,13 @@ public final class Toxiproxy implements AutoCloseable {
         IOException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
             int port = Ports.freeLoopbackPorts(1)[0];
-            Process p = new ProcessBuilder(binary.toString(), "-host", "127.0.0.1", "-port", Integer.toString(port))
+            ProcessBuilder pb = new ProcessBuilder(binary.toString(), "-host", "127.0.0.1", "-port",
+                    Integer.toString(port))
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            // Toxiproxy logs every connection at debug level by default: tens of MB per run.
+            pb.environment().put("LOG_LEVEL", "warn");
+            Process p = Children.track(pb.start());
             Toxiproxy t = new Toxiproxy(p, port);
             try {
                 Deadline.poll(Duration.ofSeconds(15), "Toxiproxy server on port " + port, () -> {

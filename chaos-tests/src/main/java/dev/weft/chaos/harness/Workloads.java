@@ -361,6 +361,11 @@ final class Workloads {
                 if (r.ok() && (b.equals("true") || b.equals("false"))) {
                     got = b.equals("true");
                     acquire.applied(got);
+                } else if (r.status() >= 400 && r.status() < 500) {
+                    got = false; // refused (for example the session is gone): it took no effect
+                    acquire.fail();
+                    abandonSession(http);
+                    return;
                 } else {
                     got = null;
                     acquire.unknown();
@@ -384,17 +389,41 @@ final class Workloads {
                 history.recordOk(Call.release(p, LOCK).on(m.name), safeUntil, safeUntil);
             }
             Pending release = history.invoke(Call.release(p, LOCK).on(m.name));
+            boolean released = false;
             try {
                 Http.Response r = http.put(port(m), "/v1/kv/" + LOCK + "?release=" + session, "");
                 if (r.ok()) {
                     release.ok();
+                    released = true;
                 } else {
                     release.unknown();
                 }
             } catch (IOException e) {
                 release.unknown();
             }
+            if (got == null || !released) {
+                // A request whose outcome is unknown may still apply later (weft retries a proposal for up to
+                // its request timeout, after this client gave up). Consul's release is by session, so a late
+                // release would end a later hold of the same session, and a late acquire would take the lock
+                // for it: never use this session again.
+                abandonSession(http);
+                return;
+            }
             renewIfDue(http);
+        }
+
+        /** Forgets the session (and asks to destroy it; if that fails, its TTL ends it). */
+        private void abandonSession(Http http) {
+            String old = session;
+            session = null;
+            if (old == null) {
+                return;
+            }
+            try {
+                http.put(port(m), "/v1/session/destroy/" + old, "");
+            } catch (IOException e) {
+                // the TTL ends it
+            }
         }
 
         private void renewIfDue(Http http) {

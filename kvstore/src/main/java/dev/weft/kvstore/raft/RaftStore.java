@@ -136,6 +136,10 @@ public final class RaftStore implements ReplicatedStore {
     static final Duration LEADER_TICK = Duration.ofSeconds(1);
     private static final Duration RETRY_SLEEP = Duration.ofMillis(100);
     private static final Duration BARRIER_RETRY = Duration.ofMillis(50);
+    /** Bound on one read-barrier attempt; above the read client's own request timeout (at most 2 s). */
+    private static final Duration READ_ATTEMPT_TIMEOUT = Duration.ofMillis(3000);
+    private static final int READ_FAILURES_BEFORE_RESET = 3;
+    static final String APPENDER_RETRY_POLICY = "1ms,10, 50ms,20, 200ms,1000000";
     private static final Duration JOIN_RETRY_PAUSE = Duration.ofMillis(500);
     private static final String MEMBER_FILE = "member-address";
     private static final int SNAPSHOT_RETENTION = 2;
@@ -160,8 +164,15 @@ public final class RaftStore implements ReplicatedStore {
     });
     private final ProposalBatcher batcher = new ProposalBatcher(this::propose, CLIENTS, 512, 1 << 20, replyExecutor);
     private final AtomicInteger nextClient = new AtomicInteger();
-    /** Read barriers only: no Ratis retries, {@link #readBarrier} re-targets the current leader itself. */
-    private final RaftClient readClient;
+    /**
+     * Read barriers only: no Ratis retries, {@link #readBarrier} re-targets the current leader itself. Replaced
+     * when an attempt hangs (see {@link #recoverReadClient}).
+     */
+    private volatile RaftClient readClient;
+    /** Read-barrier attempts that failed in a row with the current read client. */
+    private final AtomicInteger readFailures = new AtomicInteger();
+    /** System.nanoTime() of the last read-client replacement (at most one per second). */
+    private volatile long readClientReplacedNanos = Long.MIN_VALUE;
     private final WeftStateMachine stateMachine;
     private final Clock clock;
     private final ScheduledExecutorService leaderDuties;
@@ -486,8 +497,13 @@ public final class RaftStore implements ReplicatedStore {
             return;
         }
         CompletableFuture<RaftClientReply> sent;
+        RaftClient client = readClient;
         try {
-            sent = readClient.async().sendReadOnlyUnordered(Message.EMPTY, leader);
+            // Our own bound on the attempt: after a peer's address was refused or a stream broke, Ratis' unordered
+            // async client was seen never completing a read-only request (the chaos tests' one-way partition),
+            // which left every later read on this member hanging.
+            sent = client.async().sendReadOnlyUnordered(Message.EMPTY, leader)
+                    .orTimeout(Math.min(remaining, READ_ATTEMPT_TIMEOUT.toNanos()), TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) {
             retryBarrier(deadline, result, e);
             return;
@@ -495,9 +511,15 @@ public final class RaftStore implements ReplicatedStore {
         sent.whenComplete((reply, error) -> {
             Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
             if (failure != null) {
+                // A hung attempt, or several failed ones in a row: the client's channel to the leader may be stuck
+                // (seen after a one-way partition: every attempt failed for minutes while fresh clients worked).
+                if (error instanceof TimeoutException || readFailures.incrementAndGet() >= READ_FAILURES_BEFORE_RESET) {
+                    recoverReadClient(client, failure);
+                }
                 retryBarrier(deadline, result, failure);
                 return;
             }
+            readFailures.set(0);
             long leaderApplied = reply.getMessage().getContent().asReadOnlyByteBuffer().getLong();
             CompletableFuture<Void> local = stateMachine.awaitApplied(leaderApplied);
             if (local.isDone()) {
@@ -778,6 +800,32 @@ public final class RaftStore implements ReplicatedStore {
         closer.start();
     }
 
+    /** Replaces a read client whose attempt hung or whose attempts keep failing (at most once per second). */
+    private void recoverReadClient(RaftClient hung, Throwable error) {
+        synchronized (clients) {
+            long now = System.nanoTime();
+            if (closed.get() || readClient != hung || (readClientReplacedNanos != Long.MIN_VALUE
+                    && now - readClientReplacedNanos < TimeUnit.SECONDS.toNanos(1))) {
+                return;
+            }
+            readClientReplacedNanos = now;
+            readFailures.set(0);
+            Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
+            try {
+                division().getRaftConf().getCurrentPeers().forEach(p -> peers.put(p.getId(), p));
+            } catch (RuntimeException e) {
+                LOG.debug("{}: no configuration for the new read client: {}", selfId, e.toString());
+            }
+            peers.putIfAbsent(selfId, self.peer());
+            readClient = newReadClient(cfg, RaftGroup.valueOf(groupId, peers.values()));
+            LOG.info("{}: new Raft read client after failed read barrier attempts ({})", selfId,
+                    rootCause(error).toString());
+        }
+        Thread closer = new Thread(() -> closeQuietly(hung), "weft-raft-read-client-close-" + selfId);
+        closer.setDaemon(true);
+        closer.start();
+    }
+
     private RaftServer.Division division() {
         try {
             return server.getDivision(groupId);
@@ -1012,6 +1060,11 @@ public final class RaftStore implements ReplicatedStore {
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, cfg.snapshotEvery())));
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // After failures, a leader's appender for a follower sleeps before retrying: Ratis' default climbs to 5 s
+        // after 30 errors, which a few seconds of partition reach (several errors per attempt), and then the
+        // follower stays behind for up to 5 s after the network heals (measured by the chaos tests). Retrying a
+        // dead follower every 200 ms costs one refused connection.
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
         // Log appender wait-time.min stays at Ratis' default (10 ms). Measured with bench/kv-vs-etcd.sh (45 s
         // warm-up, 2 cores): 0 ms gave PUT 388/s instead of 320/s on one connection, but 4,676/s instead of
         // 7,711/s at 64 connections, because appenders then send many small appendEntries and spin.
