@@ -103,31 +103,14 @@ public final class ChaosRun {
 
             // Checkers.
             List<Operation> ops = history.operations();
-            List<Operation> registers = ops.stream().filter(o -> o.key().startsWith("reg/")).toList();
-            long t0 = System.nanoTime();
-            Linearizability.Result lin = new Linearizability().check(registers);
-            long linMillis = Duration.ofNanos(System.nanoTime() - t0).toMillis();
-            if (lin.verdict() != Linearizability.Verdict.LINEARIZABLE) {
-                problems.add("registers: " + lin.verdict() + "\n" + lin.describe());
-            }
-            List<SetChecker.Result> sets = SetChecker.check(ops);
-            if (!SetChecker.allValid(sets)) {
-                problems.add("sets: " + sets);
-            }
-            LockChecker.Result locks = LockChecker.check(ops);
-            if (!locks.valid()) {
-                problems.add("locks: " + locks.describe());
-            }
-            MonotonicChecker.Result stale = MonotonicChecker.perMember(registers.stream()
-                    .filter(o -> o.kind() == Operation.Kind.STALE_READ).toList());
-            if (!stale.valid()) {
-                problems.add("stale reads: " + stale.describe());
-            }
-            MonotonicChecker.Result watch = MonotonicChecker.perProcess(ops.stream()
-                    .filter(o -> o.key().equals(Workloads.WATCH_KEY)).toList());
-            if (!watch.valid()) {
-                problems.add("watches: " + watch.describe());
-            }
+            Checks.Verdicts v = Checks.run(ops);
+            problems.addAll(v.problems());
+            Linearizability.Result lin = v.registers();
+            long linMillis = v.registersMillis();
+            List<SetChecker.Result> sets = v.sets();
+            LockChecker.Result locks = v.locks();
+            MonotonicChecker.Result stale = v.stale();
+            MonotonicChecker.Result watch = v.watches();
             Map<String, Long> dns = new LinkedHashMap<>();
             dns.put("probes", workloads.dns.probes.get());
             dns.put("failed", workloads.dns.failed.get());
