@@ -785,14 +785,7 @@ public final class RaftStore implements ReplicatedStore {
             if (closed.get() || clients.get(slot) != used) {
                 return;
             }
-            Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
-            try {
-                division().getRaftConf().getCurrentPeers().forEach(p -> peers.put(p.getId(), p));
-            } catch (RuntimeException e) {
-                LOG.debug("{}: no configuration for the new client: {}", selfId, e.toString());
-            }
-            peers.putIfAbsent(selfId, self.peer());
-            clients.set(slot, newClient(cfg, RaftGroup.valueOf(groupId, peers.values())));
+            clients.set(slot, newClient(cfg, currentGroup()));
             LOG.info("{}: new Raft client {} after {}", selfId, slot, rootCause(error).toString());
         }
         Thread closer = new Thread(() -> closeQuietly(used), "weft-raft-client-close-" + selfId);
@@ -810,20 +803,25 @@ public final class RaftStore implements ReplicatedStore {
             }
             readClientReplacedNanos = now;
             readFailures.set(0);
-            Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
-            try {
-                division().getRaftConf().getCurrentPeers().forEach(p -> peers.put(p.getId(), p));
-            } catch (RuntimeException e) {
-                LOG.debug("{}: no configuration for the new read client: {}", selfId, e.toString());
-            }
-            peers.putIfAbsent(selfId, self.peer());
-            readClient = newReadClient(cfg, RaftGroup.valueOf(groupId, peers.values()));
+            readClient = newReadClient(cfg, currentGroup());
             LOG.info("{}: new Raft read client after failed read barrier attempts ({})", selfId,
                     rootCause(error).toString());
         }
         Thread closer = new Thread(() -> closeQuietly(hung), "weft-raft-read-client-close-" + selfId);
         closer.setDaemon(true);
         closer.start();
+    }
+
+    /** The group for a new client: the current configuration's peers (and this member). */
+    private RaftGroup currentGroup() {
+        Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
+        try {
+            division().getRaftConf().getCurrentPeers().forEach(p -> peers.put(p.getId(), p));
+        } catch (RuntimeException e) {
+            LOG.debug("{}: no configuration for a new client: {}", selfId, e.toString());
+        }
+        peers.putIfAbsent(selfId, self.peer());
+        return RaftGroup.valueOf(groupId, peers.values());
     }
 
     private RaftServer.Division division() {
