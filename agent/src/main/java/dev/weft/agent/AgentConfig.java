@@ -130,9 +130,8 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
 
     public AgentConfig withDev(boolean devMode) {
         return new AgentConfig(nodeName, datacenter, server, devMode, bootstrapExpect, retryJoin, bindAddr,
-                clientAddr, httpPort, raftPort, dataDir, snapshotThreshold, logSegmentBytes,
-                electionMin, electionMax, requestTimeout,
-                discovery);
+                clientAddr, httpPort, raftPort, dataDir, snapshotThreshold, logSegmentBytes, electionMin, electionMax,
+                requestTimeout, discovery);
     }
 
     public AgentConfig withRequestTimeout(Duration timeout) {

@@ -175,6 +175,9 @@ class CliTest {
         Run agentNoDataDir = weft("agent", "-server");
         assertEquals(2, agentNoDataDir.code());
         assertTrue(agentNoDataDir.err().contains("-data-dir"), agentNoDataDir.err());
+        Run tinySegments = weft("agent", "-dev", "-raft-log-segment-size", "1000");
+        assertEquals(2, tinySegments.code());
+        assertTrue(tinySegments.err().contains("-raft-log-segment-size must be at least 65536"), tinySegments.err());
     }
 
     @Test
