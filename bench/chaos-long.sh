@@ -33,6 +33,7 @@ log "building the agent jar and the harness"
 cp "$ROOT/agent/target/weft.jar" "$WORK/weft.jar"
 cp -r "$ROOT/chaos-tests/target/classes" "$WORK/classes"
 log "chaos: $RUNS runs x $SECONDS_PER_RUN s, servers $SERVERS, seed $SEED"
+: >"$OUT/chaos.log"   # exists before tail follows it
 java -cp "$WORK/classes:$(cat "$WORK/cp")" dev.weft.chaos.harness.ChaosMain \
     --runs "$RUNS" --seconds "$SECONDS_PER_RUN" --servers "$SERVERS" --seed "$SEED" --out "$OUT" \
     --weft-jar "$WORK/weft.jar" >"$OUT/chaos.log" 2>&1 &
