@@ -189,19 +189,7 @@ final class Workloads {
             read(p, m, http, key, consistent);
         } else if (dice < 75) {
             String value = "p" + p + "-" + nextSeq();
-            Pending op = history.invoke(Call.write(p, key, value).on(m.name));
-            try {
-                Http.Response r = http.put(port(m), "/v1/kv/" + key, value);
-                if (r.ok() && r.body().trim().equals("true")) {
-                    op.ok();
-                } else if (r.status() >= 400 && r.status() < 500) {
-                    op.fail();
-                } else {
-                    op.unknown();
-                }
-            } catch (IOException e) {
-                op.unknown();
-            }
+            put(history.invoke(Call.write(p, key, value).on(m.name)), http, m, "/v1/kv/" + key, value);
         } else {
             Entry seen = read(p, m, http, key, true);
             if (seen == null) {
@@ -285,9 +273,14 @@ final class Workloads {
 
     private void addToSet(int p, Member m, Http http, Random rnd) {
         String element = "p" + p + "-" + nextSeq();
-        Pending op = history.invoke(Call.add(p, SET, element).on(m.name));
+        put(history.invoke(Call.add(p, SET, element).on(m.name)), http, m, "/v1/kv/" + SET + "/" + element, "x");
+        Pause.millis(10);
+    }
+
+    /** A KV PUT whose answer completes {@code op}: "true" is OK, a 4xx took no effect, anything else is unknown. */
+    private void put(Pending op, Http http, Member m, String path, String body) {
         try {
-            Http.Response r = http.put(port(m), "/v1/kv/" + SET + "/" + element, "x");
+            Http.Response r = http.put(port(m), path, body);
             if (r.ok() && r.body().trim().equals("true")) {
                 op.ok();
             } else if (r.status() >= 400 && r.status() < 500) {
@@ -298,7 +291,6 @@ final class Workloads {
         } catch (IOException e) {
             op.unknown();
         }
-        Pause.millis(10);
     }
 
     /** Reads the whole set with a consistent read through {@code m} (directly, not through a proxy). */
