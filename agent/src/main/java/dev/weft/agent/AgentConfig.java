@@ -13,10 +13,10 @@ import java.util.Objects;
  *
  * @param nodeName          node name (Consul's -node); defaults to the host name
  * @param datacenter        datacenter (Consul's -datacenter), default "dc1"
- * @param server            whether this agent is a Raft server (only servers are supported for now)
+ * @param server            whether this agent is a Raft server; a client agent follows the servers' feed
  * @param dev               -dev mode: one server, temporary data dir, loopback only
  * @param bootstrapExpect   servers expected to form the initial cluster; 0 = join an existing cluster
- * @param retryJoin         Raft addresses (host:port) of other servers
+ * @param retryJoin         Raft addresses (host:port) of other servers; on a client, servers' HTTP addresses
  * @param bindAddr          address Raft listens on and advertises, default 127.0.0.1
  * @param clientAddr        address the HTTP API listens on, default 127.0.0.1
  * @param httpPort          HTTP API port, default 8500 (0 = ephemeral)
@@ -126,6 +126,12 @@ public record AgentConfig(String nodeName, String datacenter, boolean server, bo
         return new AgentConfig(nodeName, datacenter, server, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
                 httpPort, raftPort, dataDir, snapshotThreshold, bytes, electionMin, electionMax, requestTimeout,
                 discovery);
+    }
+
+    public AgentConfig withServer(boolean isServer) {
+        return new AgentConfig(nodeName, datacenter, isServer, dev, bootstrapExpect, retryJoin, bindAddr, clientAddr,
+                httpPort, raftPort, dataDir, snapshotThreshold, logSegmentBytes, electionMin, electionMax,
+                requestTimeout, discovery);
     }
 
     public AgentConfig withDev(boolean devMode) {

@@ -10,6 +10,8 @@ import dev.weft.dns.DnsServer;
 import dev.weft.agent.http.HttpApiServer;
 import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
+import dev.weft.kvstore.feed.ClientStore;
+import dev.weft.kvstore.feed.FeedProtocol;
 import dev.weft.kvstore.raft.RaftStore;
 import dev.weft.registrator.Registrator;
 import dev.weft.registrator.RegistratorConfig;
@@ -34,13 +36,15 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
- * One running agent: the Raft member ({@link RaftStore}) and the HTTP API in front of it, sharing one Prometheus
+ * One running agent: its store (a Raft member, {@link RaftStore}, on a server; a {@link ClientStore} read view fed
+ * by the servers on a client) and the HTTP API, DNS and registrator in front of it, sharing one Prometheus
  * registry. {@link #close()} stops the HTTP API first, then the Raft member.
  */
 public final class AgentServer implements AutoCloseable {
@@ -56,7 +60,7 @@ public final class AgentServer implements AutoCloseable {
     private final AgentConfig config;
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gcMetrics;
-    private final RaftStore store;
+    private final ReplicatedStore store;
     private final HttpApiServer http;
     private final AgentInfo info;
     private final LocalAgentState local;
@@ -75,9 +79,11 @@ public final class AgentServer implements AutoCloseable {
         }
     }
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** How long a client agent's feed request waits for new entries: also its heartbeat to the servers. */
+    static final Duration CLIENT_FEED_WAIT = Duration.ofSeconds(2);
 
     private AgentServer(AgentConfig config, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
-                        RaftStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns,
+                        ReplicatedStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns,
                         ContainerWatch containers) {
         this.containers = containers;
         this.local = local;
@@ -96,9 +102,6 @@ public final class AgentServer implements AutoCloseable {
      * @throws InterruptedException when interrupted while binding the HTTP port
      */
     public static AgentServer start(AgentConfig config) throws InterruptedException {
-        if (!config.server()) {
-            throw new IllegalArgumentException("client agents are not supported yet; run with -server");
-        }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("node", config.nodeName(), "dc", config.datacenter());
         new JvmMemoryMetrics().bindTo(registry);
@@ -107,26 +110,39 @@ public final class AgentServer implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
-        RaftStore store = null;
+        ReplicatedStore store = null;
         LocalAgentState local = null;
         DnsServer dns = null;
+        HttpApiServer http = null;
         ContainerWatch containers = null;
         try {
-            store = RaftStore.start(config.raftConfig(), registry);
-            String[] hostPort = splitAddress(store.address());
-            AgentInfo info = new AgentInfo(config.nodeName(), config.datacenter(), true, Version.version(),
-                    Version.revision(), hostPort[0], Integer.parseInt(hostPort[1]));
+            String advertiseHost;
+            int raftPort;
+            if (config.server()) {
+                RaftStore raft = RaftStore.start(config.raftConfig(), registry);
+                raft.addLeaderDuty(new NodeHealthDuty(config.discovery().nodeHealthTimeout()));
+                store = raft;
+                String[] hostPort = splitAddress(raft.address());
+                advertiseHost = hostPort[0];
+                raftPort = Integer.parseInt(hostPort[1]);
+            } else {
+                store = ClientStore.start(new ClientStore.Settings(config.nodeName(), config.retryJoin(),
+                        config.requestTimeout(), CLIENT_FEED_WAIT), registry);
+                advertiseHost = config.bindAddr();
+                raftPort = 0;
+            }
+            AgentInfo info = new AgentInfo(config.nodeName(), config.datacenter(), config.server(),
+                    Version.version(), Version.revision(), advertiseHost, raftPort);
             DiscoveryConfig d = config.discovery();
             // The catalog and DNS need an IP: a -bind host name is resolved once, at start.
-            String addr = ipOf(hostPort[0]);
+            String addr = ipOf(advertiseHost);
             CatalogNode self = new CatalogNode(config.nodeName(), nodeId(config.dataDir()), addr,
                     Map.of("lan", addr, "lan_ipv4", addr, "wan", addr, "wan_ipv4", addr), Map.of(), 0, 0);
             local = new LocalAgentState(self, store, new LocalAgentState.Settings(d.checkUpdateInterval(),
                     d.antiEntropyInterval(), d.heartbeatInterval(), config.requestTimeout().plusSeconds(1)),
                     config.dataDir(), registry);
-            store.addLeaderDuty(new NodeHealthDuty(d.nodeHealthTimeout()));
             if (d.dnsPort() >= 0) {
-                RaftStore s = store;
+                ReplicatedStore s = store;
                 dns = DnsServer.start(dnsConfig(config, addr), new CatalogReader() {
                     @Override
                     public <T> T read(Function<CatalogView, T> reader) {
@@ -139,24 +155,33 @@ public final class AgentServer implements AutoCloseable {
                     }
                 }, registry);
             }
-            HttpApiServer http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(),
-                    local);
+            http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(), local);
+            if (config.server()) {
+                // Where clients reach this server: its HTTP API, on the advertised address when bound to any.
+                String httpHost = isAnyLocal(config.clientAddr()) ? addr : config.clientAddr();
+                local.publishNodeMeta(Map.of(FeedProtocol.META_RAFT_ADDR, ((RaftStore) store).address(),
+                        FeedProtocol.META_HTTP_ADDR, hostPort(httpHost, http.port())));
+            }
             local.start();
             containers = startRegistrator(config, addr, local, registry);
-            log.info("agent {} started: HTTP {}:{}, DNS {}, Raft {}", config.nodeName(),
-                    http.address().getHostString(), http.port(), dns == null ? "off"
-                            : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
-                    store.address());
+            log.info("agent {} started as a {}: HTTP {}:{}, DNS {}, {}", config.nodeName(),
+                    config.server() ? "server" : "client", http.address().getHostString(), http.port(),
+                    dns == null ? "off" : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
+                    config.server() ? "Raft " + ((RaftStore) store).address()
+                            : "servers " + config.retryJoin());
             return new AgentServer(config, registry, gc, store, http, info, local, dns, containers);
         } catch (InterruptedException | RuntimeException e) {
             if (containers != null) {
                 containers.close();
             }
-            if (dns != null) {
-                dns.close();
-            }
             if (local != null) {
                 local.close();
+            }
+            if (http != null) {
+                http.close();
+            }
+            if (dns != null) {
+                dns.close();
             }
             if (store != null) {
                 store.close();
@@ -165,6 +190,18 @@ public final class AgentServer implements AutoCloseable {
             registry.close();
             throw e;
         }
+    }
+
+    private static boolean isAnyLocal(String host) {
+        try {
+            return InetAddress.getByName(host).isAnyLocalAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     /**
@@ -306,9 +343,9 @@ public final class AgentServer implements AutoCloseable {
         return dns == null ? null : dns.udpAddress();
     }
 
-    /** This member's Raft address (host:port). */
+    /** This member's Raft address (host:port); empty on a client agent. */
     public String raftAddress() {
-        return store.address();
+        return store instanceof RaftStore r ? r.address() : "";
     }
 
     @Override

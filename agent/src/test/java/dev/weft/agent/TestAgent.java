@@ -37,6 +37,18 @@ public final class TestAgent implements AutoCloseable {
         return t;
     }
 
+    /** A client agent (no vote) following {@code serverHttpAddr}; returns once it knows the leader. */
+    public static TestAgent startClient(String nodeName, String serverHttpAddr) throws Exception {
+        Path dir = Files.createTempDirectory("weft-client-test-");
+        AgentConfig base = AgentConfig.defaults(nodeName, dir).withEphemeralPorts().withServer(false)
+                .withCluster(0, java.util.List.of(serverHttpAddr));
+        base = base.withDiscovery(base.discovery().withRegistrator(RegistratorSettings.off()));
+        AgentServer agent = AgentServer.start(base);
+        TestAgent t = new TestAgent(dir, agent);
+        awaitTrue("client knowing the leader", Duration.ofSeconds(30), () -> agent.status().knownLeader());
+        return t;
+    }
+
     public Path dataDir() {
         return dir;
     }

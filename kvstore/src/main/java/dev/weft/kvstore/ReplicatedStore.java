@@ -1,5 +1,6 @@
 package dev.weft.kvstore;
 
+import dev.weft.kvstore.feed.ChangeFeed;
 import dev.weft.kvstore.state.Applied;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
@@ -38,6 +39,14 @@ public interface ReplicatedStore extends AutoCloseable {
 
     /** Wakes blocking queries when committed changes touch what they watch. */
     Watches watches();
+
+    /**
+     * The recent committed commands that client agents replay into their read views, or null where this store
+     * is not a Raft server (a client agent's own store).
+     */
+    default ChangeFeed feed() {
+        return null;
+    }
 
     /** Raft status of this member: leader, peers, last contact. */
     RaftStatus status();

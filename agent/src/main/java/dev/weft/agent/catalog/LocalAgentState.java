@@ -71,7 +71,8 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
                            Duration writeTimeout) {
     }
 
-    private final CatalogNode self;
+    /** Set at construction; {@link #publishNodeMeta} may add meta before {@link #start()}. */
+    private volatile CatalogNode self;
     private final ReplicatedStore store;
     private final Settings settings;
     private final Path persistFile;
@@ -140,6 +141,17 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
                 .register(registry);
         this.syncFailures = Counter.builder("weft.agent.sync.failures")
                 .description("Anti-entropy rounds that failed (retried with backoff)").register(registry);
+    }
+
+    /**
+     * Adds meta to this agent's catalog node (for example where a server's HTTP API listens, known only once it
+     * is bound). Call before {@link #start()}.
+     */
+    public void publishNodeMeta(java.util.Map<String, String> meta) {
+        java.util.Map<String, String> all = new java.util.TreeMap<>(self.meta());
+        all.putAll(meta);
+        self = new CatalogNode(self.node(), self.id(), self.address(), self.taggedAddresses(), all, self.createIndex(),
+                self.modifyIndex());
     }
 
     /** Loads persisted registrations, starts their checks, the heartbeat, the periodic full sync and the reaper. */

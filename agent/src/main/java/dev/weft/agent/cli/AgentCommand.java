@@ -42,13 +42,14 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = {"-dev", "--dev"}, description = "One server on 127.0.0.1 with a temporary data dir")
     boolean dev;
-    @Option(names = {"-server", "--server"}, description = "Run as a Raft server")
+    @Option(names = {"-server", "--server"}, description = "Run as a Raft server (without it: a client agent, no vote, no Raft log)")
     boolean server;
     @Option(names = {"-bootstrap-expect", "--bootstrap-expect"}, paramLabel = "N",
             description = "Servers that form the initial cluster (0 = join an existing one)")
     Integer bootstrapExpect;
     @Option(names = {"-retry-join", "--retry-join"}, paramLabel = "HOST:PORT",
-            description = "Raft address of another server (repeatable)")
+            description = "A server: its Raft address (servers) or its HTTP API, port 8500 by default (clients);"
+                    + " repeatable")
     List<String> retryJoin = new ArrayList<>();
     @Option(names = {"-node", "--node"}, paramLabel = "NAME", description = "Node name (default: host name)")
     String node;
@@ -163,15 +164,27 @@ public final class AgentCommand implements Callable<Integer> {
             }
         } else {
             if (!server) {
-                throw new ParameterException(spec.commandLine(),
-                        "Only server agents are supported for now: add -server (or use -dev)");
+                if (retryJoin.isEmpty()) {
+                    throw new ParameterException(spec.commandLine(), "A client agent needs -retry-join HOST[:PORT]"
+                            + " naming a server's HTTP API (or add -server to run a server)");
+                }
+                if (bootstrapExpect != null) {
+                    throw new ParameterException(spec.commandLine(),
+                            "-bootstrap-expect is for servers only (add -server)");
+                }
+                List<String> https = new ArrayList<>();
+                for (String j : retryJoin) {
+                    https.add(httpAddress(j));
+                }
+                retryJoin = https;
             }
             if (dir == null) {
                 throw new ParameterException(spec.commandLine(), "Must specify -data-dir (or use -dev)");
             }
         }
-        AgentConfig cfg = AgentConfig.defaults(name, dir).withDev(dev);
-        int expect = bootstrapExpect != null ? bootstrapExpect : dev ? 1 : retryJoin.isEmpty() ? 1 : 0;
+        AgentConfig cfg = AgentConfig.defaults(name, dir).withDev(dev).withServer(dev || server);
+        int expect = !(dev || server) ? 0 : bootstrapExpect != null ? bootstrapExpect : dev ? 1
+                : retryJoin.isEmpty() ? 1 : 0;
         cfg = cfg.withCluster(expect, retryJoin);
         if (datacenter != null) {
             cfg = cfg.withDatacenter(datacenter);
@@ -191,6 +204,34 @@ public final class AgentCommand implements Callable<Integer> {
             cfg = cfg.withLogSegmentBytes(logSegmentBytes);
         }
         return cfg.withDiscovery(discovery(cfg.clientAddr()));
+    }
+
+    /** A client's -retry-join: host[:port] of a server's HTTP API (port 8500 when left out). */
+    private String httpAddress(String text) {
+        String t = text.strip();
+        if (t.startsWith("http://")) {
+            t = t.substring("http://".length());
+        }
+        if (t.endsWith("/")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        String host = t;
+        int port = AgentConfig.DEFAULT_HTTP_PORT;
+        int colon = t.lastIndexOf(':');
+        boolean bracketed = t.startsWith("[");
+        if (colon > 0 && (!bracketed || t.indexOf(']') < colon) && (bracketed || t.indexOf(':') == colon)) {
+            host = t.substring(0, colon);
+            try {
+                port = Integer.parseInt(t.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+        }
+        if (host.isEmpty() || port < 1 || port > 65535 || host.contains("/")) {
+            throw new ParameterException(spec.commandLine(), "-retry-join on a client must be HOST[:PORT] of a"
+                    + " server's HTTP API, got '" + text + "'");
+        }
+        return host + ":" + port;
     }
 
     private DiscoveryConfig discovery(String clientAddr) {
@@ -249,13 +290,16 @@ public final class AgentCommand implements Callable<Integer> {
         io.out().println("           Version: " + Version.version());
         io.out().println("         Node name: '" + c.nodeName() + "'");
         io.out().println("        Datacenter: '" + c.datacenter() + "'");
-        io.out().println("            Server: true (bootstrap-expect " + c.bootstrapExpect() + ")");
+        io.out().println("            Server: " + (c.server() ? "true (bootstrap-expect " + c.bootstrapExpect() + ")"
+                : "false (client of " + String.join(", ", c.retryJoin()) + ")"));
         io.out().println("          HTTP API: http://" + agent.httpAddr());
         io.out().println("               DNS: " + (agent.dnsAddress() == null ? "off"
                 : agent.dnsAddress().getHostString() + ":" + agent.dnsAddress().getPort() + " (udp, tcp), domain "
                 + c.discovery().domain() + (c.discovery().altDomain() == null ? "" : " and "
                 + c.discovery().altDomain())));
-        io.out().println("              Raft: " + agent.raftAddress());
+        if (c.server()) {
+            io.out().println("              Raft: " + agent.raftAddress());
+        }
         io.out().println("          Data dir: " + c.dataDir() + (temporary ? " (temporary, removed on exit)" : ""));
         io.out().println();
         io.out().println("==> Log data will now stream in as it occurs:");

@@ -2,6 +2,7 @@ package dev.weft.agent.http;
 
 import dev.weft.agent.catalog.LocalAgentState;
 import dev.weft.kvstore.ReplicatedStore;
+import dev.weft.kvstore.raft.RaftStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -80,7 +81,7 @@ public final class HttpApiServer implements AutoCloseable {
                                             MAX_CHUNK_SIZE))
                                     .addLast("limits", new BodyLimits(router))
                                     .addLast("aggregator", new HttpObjectAggregator(
-                                            SnapshotEndpoint.MAX_RESTORE_BYTES, true))
+                                            RaftStore.MAX_ENTRY_BYTES, true))
                                     .addLast("api", new HttpApiHandler(router, timers));
                         }
                     });

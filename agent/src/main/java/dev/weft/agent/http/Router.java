@@ -1,5 +1,7 @@
 package dev.weft.agent.http;
 
+import dev.weft.kvstore.feed.FeedProtocol;
+import dev.weft.kvstore.raft.RaftStore;
 import dev.weft.kvstore.state.Limits;
 
 import java.util.ArrayList;
@@ -29,6 +31,9 @@ final class Router {
             }
             if (group.equals("/v1/snapshot") && method.equals("PUT")) {
                 return SnapshotEndpoint.MAX_RESTORE_BYTES;
+            }
+            if (group.equals("/v1/internal") && method.equals("PUT")) {
+                return RaftStore.MAX_ENTRY_BYTES;
             }
             return DEFAULT_MAX_BODY_BYTES;
         }
@@ -91,6 +96,10 @@ final class Router {
 
         add(new Route(MetricsEndpoint.PATH, false, Set.of("GET"), "/v1/agent/metrics", new MetricsEndpoint(ctx)));
         add(new Route(SnapshotEndpoint.PATH, false, Set.of("GET", "PUT"), "/v1/snapshot", new SnapshotEndpoint(ctx)));
+        InternalEndpoint internal = new InternalEndpoint(ctx);
+        add(new Route(FeedProtocol.FEED, false, Set.of("GET"), "/v1/internal", internal));
+        add(new Route(FeedProtocol.BARRIER, false, Set.of("GET"), "/v1/internal", internal));
+        add(new Route(FeedProtocol.APPLY, false, Set.of("PUT"), "/v1/internal", internal));
         prefixes.sort(Comparator.comparingInt((Route r) -> r.path().length()).reversed());
     }
 

@@ -26,8 +26,16 @@ import java.util.stream.Collectors;
  */
 public final class Cluster implements AutoCloseable {
     /** Knobs of the forked members. */
-    public record Settings(long snapshotThreshold, long logSegmentBytes) {
-        public static final Settings DEFAULT = new Settings(2_000, 128 * 1024);
+    public record Settings(long snapshotThreshold, long logSegmentBytes, List<String> jvmArgs) {
+        public static final Settings DEFAULT = new Settings(2_000, 128 * 1024, List.of("-Xmx192m"));
+
+        public Settings {
+            jvmArgs = List.copyOf(jvmArgs);
+        }
+
+        public Settings withJvmArgs(List<String> args) {
+            return new Settings(snapshotThreshold, logSegmentBytes, args);
+        }
     }
 
     private final Toxiproxy toxiproxy;
@@ -69,7 +77,7 @@ public final class Cluster implements AutoCloseable {
                     "-dns-port", Integer.toString(dns), "-registrator=false",
                     "-snapshot-threshold", Long.toString(settings.snapshotThreshold()),
                     "-raft-log-segment-size", Long.toString(settings.logSegmentBytes())));
-            c.members.add(new Member(i, raft, httpPort, dns, runDir, weftJar, args));
+            c.members.add(new Member(i, raft, httpPort, dns, runDir, weftJar, args).jvmArgs(settings.jvmArgs()));
         }
         for (Member a : c.members) {
             StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");

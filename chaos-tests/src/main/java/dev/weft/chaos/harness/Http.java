@@ -39,6 +39,12 @@ final class Http {
                 .PUT(HttpRequest.BodyPublishers.ofString(body == null ? "" : body, StandardCharsets.UTF_8)), timeout);
     }
 
+    /** A request without a body (e.g. DELETE). */
+    Response send(String method, int port, String pathAndQuery) throws IOException {
+        return send(port, pathAndQuery, HttpRequest.newBuilder().method(method, HttpRequest.BodyPublishers.noBody()),
+                timeout);
+    }
+
     private Response send(int port, String pathAndQuery, HttpRequest.Builder b, Duration requestTimeout)
             throws IOException {
         HttpRequest req = b.uri(URI.create("http://127.0.0.1:" + port + pathAndQuery)).timeout(requestTimeout)

@@ -29,10 +29,17 @@ public final class Member {
     private final List<String> args;
     private Process process;
     private int starts;
+    private List<String> jvmArgs = List.of("-Xmx192m");
 
     Member(int index, int raftPort, int httpPort, int dnsPort, Path runDir, Path weftJar, List<String> args) {
+        this(index, "n" + index, raftPort, httpPort, dnsPort, runDir, weftJar, args);
+    }
+
+    /** A member with its own name (client agents: no Raft port). */
+    Member(int index, String name, int raftPort, int httpPort, int dnsPort, Path runDir, Path weftJar,
+           List<String> args) {
         this.index = index;
-        this.name = "n" + index;
+        this.name = name;
         this.host = name + ".chaos";
         this.raftPort = raftPort;
         this.httpPort = httpPort;
@@ -53,6 +60,17 @@ public final class Member {
         return host + ":" + raftPort;
     }
 
+    /** JVM options of the next start (default {@code -Xmx192m}). */
+    public synchronized Member jvmArgs(List<String> args) {
+        jvmArgs = List.copyOf(args);
+        return this;
+    }
+
+    /** The running process' PID, or -1. */
+    public synchronized long pid() {
+        return process != null && process.isAlive() ? process.pid() : -1;
+    }
+
     public synchronized void start() throws IOException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException(name + " is already running");
@@ -60,7 +78,7 @@ public final class Member {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Djdk.net.hosts.file=" + hostsFile);
-        cmd.add("-Xmx192m");
+        cmd.addAll(jvmArgs);
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-jar");

@@ -6,10 +6,12 @@ import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.StoreException;
 import dev.weft.kvstore.Watches;
 import dev.weft.kvstore.codec.CommandCodec;
+import dev.weft.kvstore.feed.ChangeFeed;
 import dev.weft.kvstore.state.Applied;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
 import dev.weft.kvstore.state.Result;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -149,7 +151,8 @@ public final class RaftStore implements ReplicatedStore {
     private final RaftAddress self;
     private final RaftPeerId selfId;
     private final RaftGroupId groupId;
-    private final RaftServer server;
+    /** Replaced by {@link #restartServer} when Ratis stopped it after an internal error. */
+    private volatile RaftServer server;
     /**
      * A few Raft clients used round-robin: one ordered Ratis client processes its requests one after another
      * on the leader (measured: ~260 writes/s with 1 client, 560-780 with 4-16, 64 concurrent writers, 3 members
@@ -173,7 +176,14 @@ public final class RaftStore implements ReplicatedStore {
     private final AtomicInteger readFailures = new AtomicInteger();
     /** System.nanoTime() of the last read-client replacement (at most one per second). */
     private volatile long readClientReplacedNanos = Long.MIN_VALUE;
-    private final WeftStateMachine stateMachine;
+    /** Replaced together with {@link #server}; the watches are shared across replacements. */
+    private volatile WeftStateMachine stateMachine;
+    private final Watches watches;
+    private final MeterRegistry registry;
+    private final Path raftDir;
+    /** System.nanoTime() since which the Raft server has been seen stopped; 0 while it runs. */
+    private long deadSinceNanos;
+    private volatile Counter serverRestarts;
     private final Clock clock;
     private final ScheduledExecutorService leaderDuties;
     private final ExecutorService admin;
@@ -184,8 +194,12 @@ public final class RaftStore implements ReplicatedStore {
     private volatile long lastContactNanos = Long.MIN_VALUE;
 
     private RaftStore(RaftConfig cfg, RaftAddress self, RaftGroupId groupId, RaftServer server,
-                      List<RaftClient> clients, RaftClient readClient, WeftStateMachine stateMachine, Clock clock) {
+                      List<RaftClient> clients, RaftClient readClient, WeftStateMachine stateMachine, Clock clock,
+                      MeterRegistry registry, Path raftDir) {
         this.cfg = cfg;
+        this.registry = registry;
+        this.raftDir = raftDir;
+        this.watches = stateMachine.watches();
         this.self = self;
         this.selfId = self.peerId();
         this.groupId = groupId;
@@ -269,7 +283,7 @@ public final class RaftStore implements ReplicatedStore {
             }
             clients.add(newReadClient(cfg, clientGroup));
             RaftStore store = new RaftStore(cfg, self, groupId, server, clients.subList(0, CLIENTS),
-                    clients.get(CLIENTS), sm, clock);
+                    clients.get(CLIENTS), sm, clock, registry, raftDir);
             store.bindMeters(registry);
             return store;
         } catch (IOException | RuntimeException e) {
@@ -360,6 +374,9 @@ public final class RaftStore implements ReplicatedStore {
         Gauge.builder("weft.raft.leader", this, s -> s.statusValue(st -> st.isLeader() ? 1 : 0))
                 .description("1 while this member is the leader").register(registry);
         Gauge.builder("weft.raft.proposals.queued", batcher, ProposalBatcher::queued).register(registry);
+        serverRestarts = Counter.builder("weft.raft.server.restarts")
+                .description("Raft servers restarted in place after Ratis stopped them on an internal error")
+                .register(registry);
     }
 
     private double statusValue(java.util.function.ToDoubleFunction<RaftStatus> f) {
@@ -556,7 +573,12 @@ public final class RaftStore implements ReplicatedStore {
 
     @Override
     public Watches watches() {
-        return stateMachine.watches();
+        return watches;
+    }
+
+    @Override
+    public ChangeFeed feed() {
+        return stateMachine.feed();
     }
 
     /**
@@ -709,6 +731,9 @@ public final class RaftStore implements ReplicatedStore {
         if (closed.get()) {
             return;
         }
+        if (!serverAlive()) {
+            return;
+        }
         try {
             DivisionInfo info = division().getInfo();
             observeContact(info);
@@ -746,6 +771,94 @@ public final class RaftStore implements ReplicatedStore {
                 LOG.warn("{}: leader duties failed: {}", selfId, e.toString());
             }
         }
+    }
+
+    /**
+     * Watchdog, every second: Ratis closes a member's division for good after some internal errors (seen in the
+     * long chaos run: "Failed to updateIncreasingly for flushIndex" in the log worker right after a snapshot
+     * install that followed a restart). The process then stays up with a dead Raft member: writes still go
+     * through the Raft clients, but this member never applies anything again. After 2 s in that state, the
+     * server is restarted in place from its data dir (as a process restart would); the HTTP API, DNS and the
+     * watches stay up. Metric {@code weft.raft.server.restarts}.
+     *
+     * @return whether the server is running now
+     */
+    private boolean serverAlive() {
+        boolean alive;
+        String state;
+        try {
+            DivisionInfo info = server.getDivision(groupId).getInfo();
+            alive = info.isAlive();
+            state = String.valueOf(info.getLifeCycleState());
+        } catch (IOException | RuntimeException e) {
+            alive = false;
+            state = e.toString();
+        }
+        if (alive) {
+            deadSinceNanos = 0;
+            return true;
+        }
+        long now = System.nanoTime();
+        if (deadSinceNanos == 0) {
+            deadSinceNanos = now;
+            LOG.warn("{}: the Raft server is not running ({})", selfId, state);
+            return false;
+        }
+        if (now - deadSinceNanos >= TimeUnit.SECONDS.toNanos(2)) {
+            restartServer(state);
+        }
+        return false;
+    }
+
+    /** Replaces a stopped Raft server (and its state machine) with a new one recovered from the data dir. */
+    private synchronized void restartServer(String why) {
+        if (closed.get()) {
+            return;
+        }
+        LOG.error("{}: the Raft server stopped after an internal error ({}); restarting it from {}", selfId, why,
+                raftDir);
+        closeQuietly(server);
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(InetAddress.getByName(self.host()), self.port()));
+        } catch (IOException e) {
+            LOG.warn("{}: Raft port {} not free yet ({}); retrying", selfId, self, e.getMessage());
+            return;
+        }
+        WeftStateMachine sm = new WeftStateMachine(watches, registry);
+        RaftServer fresh = null;
+        try {
+            fresh = RaftServer.newBuilder()
+                    .setServerId(selfId)
+                    .setGroup(RaftGroup.valueOf(groupId))
+                    .setStateMachine(sm)
+                    .setProperties(serverProperties(cfg, raftDir, self))
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            fresh.start();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("{}: restarting the Raft server failed; retrying: {}", selfId, e.toString());
+            closeQuietly(fresh);
+            try {
+                sm.close();
+            } catch (IOException ignored) {
+                // meters only
+            }
+            return;
+        }
+        stateMachine = sm;
+        server = fresh;
+        deadSinceNanos = 0;
+        Counter c = serverRestarts;
+        if (c != null) {
+            c.increment();
+        }
+        LOG.info("{}: Raft server restarted", selfId);
+    }
+
+    /** Stops this member's Raft server as an internal Ratis error would (tests of the watchdog). */
+    void killServerForTest() throws IOException {
+        server.getDivision(groupId).close();
     }
 
     /** Records and returns the follower's time since the leader's last RPC, or -1 when it has no leader. */

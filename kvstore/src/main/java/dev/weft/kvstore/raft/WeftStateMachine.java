@@ -2,6 +2,7 @@ package dev.weft.kvstore.raft;
 
 import dev.weft.kvstore.Watches;
 import dev.weft.kvstore.codec.CommandCodec;
+import dev.weft.kvstore.feed.ChangeFeed;
 import dev.weft.kvstore.state.Applied;
 import dev.weft.kvstore.state.CatalogView;
 import dev.weft.kvstore.state.Command;
@@ -97,6 +98,12 @@ public final class WeftStateMachine extends BaseStateMachine {
     private final Counter snapshotsTaken;
     private final Counter snapshotsInstalled;
     private final List<Meter> meters = new ArrayList<>();
+    /**
+     * Recent commands for client agents' read views; appended and reset under the write lock. Its entry bound
+     * can be lowered with {@code -Dweft.feed.max-entries=N} (tests use it to make clients catch up by snapshot).
+     */
+    private final ChangeFeed feed = new ChangeFeed(Integer.getInteger("weft.feed.max-entries",
+            ChangeFeed.DEFAULT_MAX_ENTRIES), ChangeFeed.DEFAULT_MAX_BYTES);
 
     /** Replaced (under the write lock) when a snapshot is loaded; mutated only by apply, under the write lock. */
     private volatile KvState state = new KvState();
@@ -155,6 +162,11 @@ public final class WeftStateMachine extends BaseStateMachine {
 
     public Watches watches() {
         return watches;
+    }
+
+    /** The recent committed commands, for client agents (see {@link ChangeFeed}). */
+    public ChangeFeed feed() {
+        return feed;
     }
 
     /**
@@ -278,8 +290,9 @@ public final class WeftStateMachine extends BaseStateMachine {
         long index = entry.getIndex();
         long start = System.nanoTime();
         Command command;
+        byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
         try {
-            command = CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().toByteArray());
+            command = CommandCodec.decode(data);
         } catch (RuntimeException e) {
             LOG.error("{}: cannot decode log entry {}; stopping this member", getId(), index, e);
             throw new IllegalStateException("undecodable log entry at index " + index, e);
@@ -288,6 +301,7 @@ public final class WeftStateMachine extends BaseStateMachine {
         lock.writeLock().lock();
         try {
             applied = state.apply(index, command);
+            feed.append(index, data);
             if (!applied.catalogTopics().isEmpty()) {
                 catalogIndex = state.catalog().catalogIndex();
             }
@@ -405,6 +419,7 @@ public final class WeftStateMachine extends BaseStateMachine {
             previous = state;
             state = loaded;
             catalogIndex = loaded.catalog().catalogIndex();
+            feed.reset(loaded.lastIndex());
             setLastAppliedTermIndex(ti);
         } finally {
             lock.writeLock().unlock();

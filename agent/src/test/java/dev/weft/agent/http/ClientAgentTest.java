@@ -1,0 +1,178 @@
+package dev.weft.agent.http;
+
+import dev.weft.agent.TestAgent;
+import dev.weft.kvstore.feed.ClientStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A client agent in process, following a real single-server agent: the same API as on the server through a
+ * store that forwards writes and read barriers and serves reads from its own view. (Separate processes, several
+ * servers and outages: chaos-tests' ClientAgentsIT.)
+ */
+class ClientAgentTest {
+    private static TestAgent server;
+    private static TestAgent client;
+    private static Http toServer;
+    private static Http toClient;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestAgent.start("srv1");
+        client = TestAgent.startClient("cli1", server.httpAddr());
+        toServer = new Http(server.baseUrl());
+        toClient = new Http(client.baseUrl());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void writesThroughTheClientAreReadableAtOnceFromItsView() throws Exception {
+        Http.Resp put = toClient.put("/v1/kv/c/a", "one");
+        assertEquals(200, put.status(), put.body());
+        assertEquals("true", put.body());
+        // read-your-writes from the local view, no round trip
+        Http.Resp stale = toClient.get("/v1/kv/c/a?stale&raw");
+        assertEquals("one", stale.body());
+        Http.Resp onServer = toServer.get("/v1/kv/c/a");
+        Http.Resp onClient = toClient.get("/v1/kv/c/a");
+        assertEquals(200, onClient.status());
+        assertEquals(onServer.json().get(0).get("ModifyIndex").asLong(),
+                onClient.json().get(0).get("ModifyIndex").asLong());
+        assertEquals(onServer.index(), onClient.index(), "same X-Consul-Index on client and server");
+        assertEquals("true", onClient.header("X-Consul-KnownLeader"));
+        // CAS through the client uses the server's indexes
+        long idx = onClient.json().get(0).get("ModifyIndex").asLong();
+        assertEquals("false", toClient.put("/v1/kv/c/a?cas=" + (idx - 1), "stale-cas").body());
+        assertEquals("true", toClient.put("/v1/kv/c/a?cas=" + idx, "two").body());
+        assertEquals("two", toServer.get("/v1/kv/c/a?raw").body());
+    }
+
+    @Test
+    void consistentReadOnTheClientSeesAWriteMadeOnTheServer() throws Exception {
+        assertEquals("true", toServer.put("/v1/kv/c/linear", "server-write").body());
+        Http.Resp r = toClient.get("/v1/kv/c/linear?consistent&raw");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("server-write", r.body());
+        assertEquals("consistent", r.header("X-Consul-Effective-Consistency"));
+    }
+
+    @Test
+    void blockingQueryOnTheClientWakesOnAWriteOnTheServer() throws Exception {
+        toServer.put("/v1/kv/c/watch", "v1");
+        Http.Resp first = toClient.get("/v1/kv/c/watch?consistent");
+        long index = first.index();
+        CompletableFuture<Http.Resp> blocked = toClient.sendAsync("GET", "/v1/kv/c/watch?index=" + index
+                + "&wait=20s", null);
+        assertFalse(blocked.isDone());
+        toServer.put("/v1/kv/c/watch", "v2");
+        Http.Resp woke = blocked.get(15, TimeUnit.SECONDS);
+        assertEquals(200, woke.status());
+        assertTrue(woke.index() > index);
+        String value = new String(Base64.getDecoder().decode(woke.json().get(0).get("Value").asText()),
+                StandardCharsets.UTF_8);
+        assertEquals("v2", value);
+    }
+
+    @Test
+    void aServiceRegisteredOnTheClientAnswersInItsDnsAndOnTheServer() throws Exception {
+        Http.Resp r = toClient.put("/v1/agent/service/register",
+                "{\"Name\":\"cweb\",\"ID\":\"cweb-1\",\"Address\":\"127.0.0.41\",\"Port\":80}");
+        assertEquals(200, r.status(), r.body());
+        TestAgent.awaitTrue("cweb in the client's DNS", Duration.ofSeconds(20),
+                () -> aRecords(client, "cweb.service.weft.").contains("127.0.0.41"));
+        assertTrue(aRecords(server, "cweb.service.weft.").contains("127.0.0.41"));
+        Http.Resp catalog = toServer.get("/v1/catalog/service/cweb");
+        assertEquals("cli1", catalog.json().get(0).get("Node").asText(), "registered under the client's node");
+        // the client's node heart-beats through the servers: its serfHealth is passing
+        TestAgent.awaitTrue("cli1 node health passing", Duration.ofSeconds(20), () -> {
+            try {
+                Http.Resp h = toServer.get("/v1/health/node/cli1");
+                return h.status() == 200 && h.json().size() > 0
+                        && "passing".equals(h.json().get(0).get("Status").asText());
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void theClientDescribesItselfAsAClientOfTheServers() throws Exception {
+        Http.Resp self = toClient.get("/v1/agent/self");
+        assertFalse(self.json().get("Config").get("Server").asBoolean());
+        String leader = toServer.get("/v1/status/leader").body();
+        assertEquals(leader, toClient.get("/v1/status/leader").body());
+        assertEquals(toServer.get("/v1/status/peers").body(), toClient.get("/v1/status/peers").body());
+        ClientStore store = (ClientStore) client.agent().store();
+        assertEquals(1, store.servers().size());
+        assertEquals(server.httpAddr(), store.servers().get(0).httpAddress(),
+                "servers publish their HTTP address for clients");
+        assertEquals(-1, client.gauge("weft.raft.commit.index"), "a client runs no Raft member");
+    }
+
+    @Test
+    void internalEndpointsRefuseBadInputAndAreServedByServersOnly() throws Exception {
+        Http.Resp onClient = toClient.get("/v1/internal/feed?index=0&wait=1s");
+        assertEquals(400, onClient.status());
+        assertTrue(onClient.body().contains("not a server"), onClient.body());
+        assertEquals(400, toServer.get("/v1/internal/feed").status());
+        assertEquals(400, toServer.get("/v1/internal/feed?index=abc").status());
+        assertEquals(400, toServer.get("/v1/internal/feed?index=-4").status());
+        Http.Resp garbage = toServer.put("/v1/internal/apply", new byte[] {1, 2, 3});
+        assertEquals(400, garbage.status());
+        assertTrue(garbage.body().startsWith("Invalid command"), garbage.body());
+        Http.Resp snap = toServer.get("/v1/internal/feed?index=0&wait=1s&snapshot");
+        assertEquals(200, snap.status());
+        assertEquals("snapshot", snap.header("X-Weft-Feed"));
+        // nothing was stored by the bad requests: the server still answers and its data is intact
+        assertEquals(200, toServer.get("/v1/kv/?keys").status());
+    }
+
+    private static List<String> aRecords(TestAgent agent, String name) {
+        try {
+            InetSocketAddress dns = agent.agent().dnsAddress();
+            SimpleResolver r = new SimpleResolver(dns);
+            r.setTimeout(Duration.ofSeconds(2));
+            Message resp = r.send(Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN)));
+            List<String> out = new ArrayList<>();
+            for (Record rec : resp.getSection(Section.ANSWER)) {
+                if (rec instanceof ARecord a) {
+                    out.add(a.getAddress().getHostAddress());
+                }
+            }
+            return out;
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+}
