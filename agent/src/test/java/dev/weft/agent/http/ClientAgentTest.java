@@ -118,12 +118,49 @@ class ClientAgentTest {
         TestAgent.awaitTrue("cli1 node health passing", Duration.ofSeconds(20), () -> {
             try {
                 Http.Resp h = toServer.get("/v1/health/node/cli1");
-                return h.status() == 200 && h.json().size() > 0
-                        && "passing".equals(h.json().get(0).get("Status").asText());
+                for (var c : h.json()) {
+                    if (c.get("CheckID").asText().equals("serfHealth")) {
+                        return "passing".equals(c.get("Status").asText());
+                    }
+                }
+                return false;
             } catch (Exception e) {
                 return false;
             }
         });
+    }
+
+    @Test
+    void healthChecksOfTheClientReachTheCatalogAndItsDns() throws Exception {
+        Http.Resp r = toClient.put("/v1/agent/service/register", "{\"Name\":\"cttl\",\"ID\":\"cttl-1\","
+                + "\"Address\":\"127.0.0.42\",\"Port\":81,\"Check\":{\"CheckID\":\"cttl-check\",\"TTL\":\"30s\"}}");
+        assertEquals(200, r.status(), r.body());
+        // a TTL check starts critical: not in DNS, critical on the server
+        TestAgent.awaitTrue("cttl critical on the server", Duration.ofSeconds(20),
+                () -> "critical".equals(checkStatus("cttl-check")));
+        assertTrue(aRecords(client, "cttl.service.weft.").isEmpty());
+        assertEquals(200, toClient.put("/v1/agent/check/pass/cttl-check", "").status());
+        TestAgent.awaitTrue("cttl passing on the server", Duration.ofSeconds(20),
+                () -> "passing".equals(checkStatus("cttl-check")));
+        TestAgent.awaitTrue("cttl in the client's DNS", Duration.ofSeconds(20),
+                () -> aRecords(client, "cttl.service.weft.").contains("127.0.0.42"));
+        assertEquals(200, toClient.put("/v1/agent/check/fail/cttl-check", "").status());
+        TestAgent.awaitTrue("cttl out of the client's DNS", Duration.ofSeconds(20),
+                () -> aRecords(client, "cttl.service.weft.").isEmpty());
+    }
+
+    private static String checkStatus(String checkId) {
+        try {
+            Http.Resp h = toServer.get("/v1/health/checks/cttl");
+            for (var c : h.json()) {
+                if (c.get("CheckID").asText().equals(checkId)) {
+                    return c.get("Status").asText();
+                }
+            }
+            return null;
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     @Test
