@@ -64,7 +64,7 @@ RAFT=($((PORT_BASE + 11)) $((PORT_BASE + 12)) $((PORT_BASE + 13)))
 DNS=($((PORT_BASE + 21)) $((PORT_BASE + 22)) $((PORT_BASE + 23)))
 CHTTP=() CDNS=() CPID=()   # indexed 1..NCLIENTS
 for ((i = 1; i <= NCLIENTS; i++)); do CHTTP[i]=$((PORT_BASE + 1000 + i)); CDNS[i]=$((PORT_BASE + 2000 + i)); done
-in_use=" $(ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -un | tr '\n' ' ') "
+in_use=" $(ss -Htuln 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | sort -un | tr '\n' ' ') "
 for p in "${HTTP[@]}" "${RAFT[@]}" "${DNS[@]}" "${CHTTP[@]}" "${CDNS[@]}"; do
     case "$in_use" in *" $p "*) die "port $p on $HOST is in use (set BENCH_PORT_BASE)" ;; esac
 done
