@@ -79,7 +79,11 @@ final class InternalEndpoint implements Endpoint {
                                 FeedProtocol.KIND_SNAPSHOT, servers));
             }
             List<ChangeFeed.Entry> entries = slice.entries();
-            return new ReadResult(slice.upTo(), () -> headers(new ApiResponse(200, "application/octet-stream",
+            // Heartbeat-only entries do not end the wait: they go out with the next other entry, or when the
+            // wait times out (the answer then carries them). Otherwise every heartbeat of every agent would wake
+            // every client's feed.
+            long wake = slice.quiet() ? from : slice.upTo();
+            return new ReadResult(wake, () -> headers(new ApiResponse(200, "application/octet-stream",
                     FeedProtocol.encodeEntries(entries)), FeedProtocol.KIND_ENTRIES, servers));
         });
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -193,6 +194,26 @@ class ClientAgentTest {
         assertEquals("snapshot", snap.header("X-Weft-Feed"));
         // nothing was stored by the bad requests: the server still answers and its data is intact
         assertEquals(200, toServer.get("/v1/kv/?keys").status());
+    }
+
+    @Test
+    void heartbeatsAloneDoNotWakeTheFeedButTravelWithTheNextChange() throws Exception {
+        long at = server.agent().store().read(dev.weft.kvstore.state.KvReadView::lastIndex);
+        CompletableFuture<Http.Resp> feed = toServer.sendAsync("GET", "/v1/internal/feed?index=" + at
+                + "&wait=20s", null);
+        var hb = server.agent().store().submit(new dev.weft.kvstore.state.Command.NodeHeartbeat("srv1"))
+                .get(10, TimeUnit.SECONDS);
+        assertTrue(hb.index() > at);
+        assertThrows(java.util.concurrent.TimeoutException.class, () -> feed.get(700, TimeUnit.MILLISECONDS),
+                "a heartbeat alone must not answer a waiting feed request");
+        assertEquals("true", toServer.put("/v1/kv/c/after-heartbeat", "x").body());
+        Http.Resp r = feed.get(10, TimeUnit.SECONDS);
+        assertEquals(200, r.status());
+        List<dev.weft.kvstore.feed.ChangeFeed.Entry> entries = dev.weft.kvstore.feed.FeedProtocol.decodeEntries(
+                r.bytes());
+        assertTrue(entries.stream().anyMatch(e -> e.index() == hb.index()),
+                "the heartbeat travels with the next change");
+        assertTrue(entries.get(entries.size() - 1).index() > hb.index());
     }
 
     private static List<String> aRecords(TestAgent agent, String name) {

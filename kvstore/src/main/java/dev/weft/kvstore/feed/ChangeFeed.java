@@ -20,8 +20,14 @@ public final class ChangeFeed {
     public static final int DEFAULT_MAX_ENTRIES = 16_384;
     public static final long DEFAULT_MAX_BYTES = 32L * 1024 * 1024;
 
-    /** One committed command. */
-    public record Entry(long index, byte[] data) {
+    /**
+     * One committed command. {@code quiet} entries (agent heartbeats: they change nothing a client reads) do not
+     * wake a waiting reader by themselves; they reach it with the next other entry or when its wait ends.
+     */
+    public record Entry(long index, byte[] data, boolean quiet) {
+        public Entry(long index, byte[] data) {
+            this(index, data, false);
+        }
     }
 
     /**
@@ -29,6 +35,15 @@ public final class ChangeFeed {
      * ({@code upTo}: the last entry's index, or the reader's own index when there are none).
      */
     public record Slice(List<Entry> entries, long upTo) {
+        /** Whether every entry is quiet (or there are none): nothing a reader must hear about at once. */
+        public boolean quiet() {
+            for (Entry e : entries) {
+                if (!e.quiet()) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     private final int maxEntries;
@@ -53,10 +68,15 @@ public final class ChangeFeed {
 
     /** Records the command applied at {@code index} (indexes strictly increase). */
     public synchronized void append(long index, byte[] data) {
+        append(index, data, false);
+    }
+
+    /** As {@link #append(long, byte[])}; {@code quiet} marks an entry that alone need not wake readers. */
+    public synchronized void append(long index, byte[] data, boolean quiet) {
         if (index <= last) {
             throw new IllegalArgumentException("feed index " + index + " not after " + last);
         }
-        entries.put(index, new Entry(index, data));
+        entries.put(index, new Entry(index, data, quiet));
         bytes += data.length;
         last = index;
         while (entries.size() > maxEntries || (bytes > maxBytes && entries.size() > 1)) {

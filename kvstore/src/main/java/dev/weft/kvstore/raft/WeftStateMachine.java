@@ -301,7 +301,7 @@ public final class WeftStateMachine extends BaseStateMachine {
         lock.writeLock().lock();
         try {
             applied = state.apply(index, command);
-            feed.append(index, data);
+            feed.append(index, data, quiet(command));
             if (!applied.catalogTopics().isEmpty()) {
                 catalogIndex = state.catalog().catalogIndex();
             }
@@ -329,6 +329,22 @@ public final class WeftStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> query(Message request) {
         ByteBuffer b = ByteBuffer.allocate(Long.BYTES).putLong(0, read(KvReadView::lastIndex));
         return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(b)));
+    }
+
+    /** Agent heartbeats (alone or batched together) change nothing that client agents read or wait for. */
+    static boolean quiet(Command command) {
+        if (command instanceof Command.NodeHeartbeat) {
+            return true;
+        }
+        if (command instanceof Command.Batch b && !b.commands().isEmpty()) {
+            for (Command c : b.commands()) {
+                if (!(c instanceof Command.NodeHeartbeat)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private void fire(Applied applied) {

@@ -79,6 +79,18 @@ class ChangeFeedTest {
     }
 
     @Test
+    void heartbeatOnlySlicesAreQuiet() {
+        ChangeFeed f = new ChangeFeed(100, 1 << 20);
+        f.append(1, bytes(1), true);
+        f.append(2, bytes(1), true);
+        assertTrue(f.after(0, 100).quiet(), "only heartbeats: a waiting reader need not wake");
+        f.append(3, bytes(1), false);
+        assertEquals(false, f.after(0, 100).quiet());
+        assertEquals(false, f.after(2, 100).quiet());
+        assertTrue(f.after(3, 100).quiet(), "nothing new is quiet too");
+    }
+
+    @Test
     void entriesAndServersSurviveTheWireFormat() {
         List<ChangeFeed.Entry> entries = List.of(new ChangeFeed.Entry(5, new byte[] {1, 2}),
                 new ChangeFeed.Entry(9, new byte[0]));
