@@ -39,7 +39,7 @@ def main():
     def worker(t):
         conn, k, mine = None, 0, []
         due = start + t / o.rate
-        while due < end:
+        while due < end and time.monotonic() < end:
             pause = due - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
