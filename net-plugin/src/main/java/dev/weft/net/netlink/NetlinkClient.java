@@ -246,6 +246,32 @@ public final class NetlinkClient implements AutoCloseable {
         return out;
     }
 
+    // ---------------------------------------------------------------- policy-routing rules
+
+    /** Adds an IPv4 rule; {@code EEXIST} when an identical one exists. */
+    public void addRule(Rule rule) {
+        ack("add rule " + rule, RtnlMessages.addRule(rule));
+    }
+
+    /** Deletes the first IPv4 rule that matches; {@code ENOENT} when none does. */
+    public void deleteRule(Rule rule) {
+        ack("delete rule " + rule, RtnlMessages.deleteRule(rule));
+    }
+
+    /** The IPv4 rules whose action is a table lookup or {@code unreachable}. */
+    public List<Rule> rules() {
+        List<Rule> out = new ArrayList<>();
+        for (NetlinkMessage m : dump("dump rules", RtnlMessages.dumpRules())) {
+            if (m.type() == RTM_NEWRULE) {
+                Rule r = RtnlMessages.decodeRule(m);
+                if (r != null) {
+                    out.add(r);
+                }
+            }
+        }
+        return out;
+    }
+
     // ---------------------------------------------------------------- neighbours
 
     /** Adds or replaces an ARP / NDP entry; {@code permanent} entries never expire. */

@@ -63,6 +63,17 @@ final class Rtnl {
     static final int RTM_NEWNEIGH = 28;
     static final int RTM_DELNEIGH = 29;
     static final int RTM_GETNEIGH = 30;
+    static final int RTM_NEWRULE = 32;
+    static final int RTM_DELRULE = 33;
+    static final int RTM_GETRULE = 34;
+    /** {@code struct fib_rule_hdr}: family, dst_len, src_len, tos, table, res1, res2, action, flags. */
+    static final int FIB_RULE_HDR_LEN = 12;
+    static final int FRA_DST = 1;
+    static final int FRA_IIFNAME = 3;
+    static final int FRA_PRIORITY = 6;
+    static final int FRA_TABLE = 15;
+    static final int FR_ACT_TO_TBL = 1;
+    static final int FR_ACT_UNREACHABLE = 7;
 
     // struct ifinfomsg (16 bytes) and <linux/if_link.h>
     static final int IFINFOMSG_LEN = 16;

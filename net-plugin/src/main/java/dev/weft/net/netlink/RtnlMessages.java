@@ -214,6 +214,59 @@ final class RtnlMessages {
                 (flags & RTNH_F_ONLINK) != 0);
     }
 
+    // ---- policy-routing rules (IPv4)
+
+    static MessageBuilder addRule(Rule r) {
+        return rule(RTM_NEWRULE, CREATE, r);
+    }
+
+    static MessageBuilder deleteRule(Rule r) {
+        return rule(RTM_DELRULE, ACK, r);
+    }
+
+    private static MessageBuilder rule(int type, int flags, Rule r) {
+        int table = r.table();
+        MessageBuilder m = new MessageBuilder(type, flags)
+                .u8(AF_INET).u8(r.destination() == null ? 0 : r.destination().length()).u8(0).u8(0)
+                .u8(table < 256 ? table : 0).u8(0).u8(0)
+                .u8(r.unreachable() ? FR_ACT_UNREACHABLE : FR_ACT_TO_TBL).u32(0);
+        m.attrU32(FRA_PRIORITY, r.priority());
+        if (r.inputDevice() != null) {
+            m.attrString(FRA_IIFNAME, r.inputDevice());
+        }
+        if (r.destination() != null) {
+            m.attrAddress(FRA_DST, r.destination().address());
+        }
+        if (!r.unreachable()) {
+            m.attrU32(FRA_TABLE, table);
+        }
+        return m;
+    }
+
+    static MessageBuilder dumpRules() {
+        return new MessageBuilder(RTM_GETRULE, DUMP).u8(AF_INET).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0);
+    }
+
+    /** An IPv4 rule with a lookup or unreachable action, or null for any other. */
+    static Rule decodeRule(NetlinkMessage m) {
+        byte[] p = m.payload();
+        int family = Byte.toUnsignedInt(p[0]);
+        int dstLength = Byte.toUnsignedInt(p[1]);
+        int action = Byte.toUnsignedInt(p[7]);
+        if (family != AF_INET || (action != FR_ACT_TO_TBL && action != FR_ACT_UNREACHABLE)) {
+            return null;
+        }
+        Attributes a = Attributes.of(m, FIB_RULE_HDR_LEN);
+        InetAddress dst = a.address(FRA_DST);
+        int priority = a.u32(FRA_PRIORITY, 0);
+        String iif = a.string(FRA_IIFNAME);
+        if (action == FR_ACT_UNREACHABLE) {
+            return new Rule(priority, iif, dst == null ? null : new IpPrefix(dst, dstLength), true, 0);
+        }
+        int table = a.u32(FRA_TABLE, Byte.toUnsignedInt(p[4]));
+        return new Rule(priority, iif, dst == null ? null : new IpPrefix(dst, dstLength), false, table);
+    }
+
     // ---- neighbours and FDB
 
     static MessageBuilder replaceNeighbour(int index, InetAddress ip, MacAddress mac, boolean permanent) {
