@@ -141,6 +141,50 @@ public final class EndpointIpam {
         throw new IllegalStateException("could not release endpoint '" + endpointId + "': it kept changing");
     }
 
+    /**
+     * Gives the endpoint holding {@code ip} a new ID, container and MAC, keeping its address (compare-and-set on
+     * its ModifyIndex). Docker's IPAM asks for an address before the endpoint has an ID, so the address is
+     * allocated under a placeholder ID and bound to the real one when Docker creates the endpoint. "Ensure": an
+     * endpoint already bound so is returned as it is.
+     *
+     * @param mac the new MAC, or null to keep the endpoint's
+     * @throws IllegalArgumentException when no endpoint of {@code network} holds {@code ip}, or it is another
+     *                                  host's
+     */
+    public Endpoint bind(String network, java.net.Inet4Address ip, String endpointId, String containerId,
+                         MacAddress mac) {
+        Keys.checkName(network);
+        requireText(endpointId, "endpoint ID");
+        requireText(containerId, "container ID");
+        String key = Keys.endpoint(network, Ipv4Block.toInt(ip));
+        for (int attempt = 1; attempt <= settings.maxAttempts(); attempt++) {
+            store.barrier();
+            KvEntry entry = store.read(v -> v.get(key));
+            if (entry == null) {
+                throw new IllegalArgumentException("no endpoint of network '" + network + "' holds "
+                        + ip.getHostAddress());
+            }
+            Endpoint current = ControlCodec.endpoint(entry.value(), entry.key());
+            if (!current.host().equals(keeper.host())) {
+                throw new IllegalArgumentException("address " + ip.getHostAddress() + " of network '" + network
+                        + "' belongs to host " + current.host() + ", not " + keeper.host());
+            }
+            Endpoint bound = new Endpoint(network, endpointId, containerId, current.host(), current.ip(),
+                    mac != null ? mac : current.mac());
+            if (bound.equals(current)) {
+                return current;
+            }
+            Result.Txn t = store.txn(List.of(new TxnOp(TxnOp.Verb.CAS, key, ControlCodec.endpoint(bound), 0,
+                    entry.modifyIndex(), null)));
+            if (t.committed()) {
+                return bound;
+            }
+            Proposals.backOff(attempt);
+        }
+        throw new IllegalStateException("could not bind " + ip.getHostAddress() + " of network '" + network
+                + "' to endpoint '" + endpointId + "': it kept changing");
+    }
+
     /** The endpoint with this ID in {@code network}, from the local view. */
     public Optional<Endpoint> find(String network, String endpointId) {
         return endpoints(network).stream().filter(e -> e.id().equals(endpointId)).findFirst();

@@ -184,6 +184,58 @@ public final class DataPlane {
         return hostEnd;
     }
 
+    /**
+     * Docker's way of connecting a container: a veth pair whose host end {@link OverlayNames#hostVeth} is on the
+     * network's bridge and up, and whose other end stays in this namespace under its temporary name
+     * {@link OverlayNames#containerVethTemporary} with the endpoint's MAC and the bridge's MTU, for the caller to
+     * hand over (Docker moves it into the sandbox, renames it and configures its address and routes). An
+     * "ensure": a pair whose container end is no longer here (handed over by an earlier attempt) is recreated.
+     * The network must have been reconciled on this host.
+     *
+     * @return the container end's (temporary) name
+     */
+    public synchronized String prepareVeth(Network network, HostLease self, Endpoint endpoint) {
+        String bridgeName = OverlayNames.bridge(network);
+        Link bridge = netlink.link(bridgeName).orElseThrow(() -> new IllegalStateException(
+                "network " + network.name() + " has no bridge " + bridgeName + " on this host: reconcile it first"));
+        if (!self.subnet().isIpv4() || !contains(self.subnet(), endpoint.ip())) {
+            throw new IllegalArgumentException("endpoint address " + endpoint.ip().getHostAddress()
+                    + " is not in the host's subnet " + self.subnet());
+        }
+        String hostEnd = OverlayNames.hostVeth(endpoint);
+        String peer = OverlayNames.containerVethTemporary(endpoint);
+        int mtu = bridge.mtu();
+        boolean hostPresent = netlink.link(hostEnd).isPresent();
+        boolean peerPresent = netlink.link(peer).isPresent();
+        if (hostPresent && !peerPresent) {
+            netlink.deleteLink(hostEnd); // its other end was handed over before: start again
+            hostPresent = false;
+        } else if (!hostPresent && peerPresent) {
+            netlink.deleteLink(peer); // left over by an attempt that failed half-way
+        }
+        if (!hostPresent) {
+            netlink.createVethPair(hostEnd, peer);
+        }
+        Link host = netlink.link(hostEnd).orElseThrow();
+        if (host.mtu() != mtu) {
+            netlink.setMtu(hostEnd, mtu);
+        }
+        if (host.masterIndex() != bridge.index()) {
+            netlink.setMaster(hostEnd, bridgeName);
+        }
+        if (!host.up()) {
+            netlink.setUp(hostEnd);
+        }
+        Link container = netlink.link(peer).orElseThrow();
+        if (container.mtu() != mtu) {
+            netlink.setMtu(peer, mtu);
+        }
+        if (!endpoint.mac().equals(container.mac())) {
+            netlink.setMac(peer, endpoint.mac());
+        }
+        return peer;
+    }
+
     /** Removes the endpoint's veth pair (through its host end); false when it was already gone. */
     public synchronized boolean detach(Endpoint endpoint) {
         String hostEnd = OverlayNames.hostVeth(endpoint);

@@ -64,6 +64,25 @@ class EndpointIpamTest {
     }
 
     @Test
+    void bindGivesAnAllocatedAddressItsRealIdAndRefusesOtherHostsAddresses() {
+        registry.create(NetworkRequest.named("bind"));
+        Endpoint placeholder = ipam.allocate("bind", "ipam-1", "ipam-1");
+        Endpoint bound = ipam.bind("bind", placeholder.ip(), "docker-ep", "docker-ep", null);
+        assertEquals(new Endpoint("bind", "docker-ep", "docker-ep", "h1", placeholder.ip(), placeholder.mac()), bound);
+        assertEquals(List.of(bound), ipam.endpoints("bind"));
+        assertEquals(bound, ipam.bind("bind", placeholder.ip(), "docker-ep", "docker-ep", null), "an ensure");
+        dev.weft.net.netlink.MacAddress mac = dev.weft.net.netlink.MacAddress.parse("02:42:00:00:00:99");
+        assertEquals(mac, ipam.bind("bind", placeholder.ip(), "docker-ep", "docker-ep", mac).mac());
+        assertTrue(ipam.find("bind", "ipam-1").isEmpty());
+        assertThrows(IllegalArgumentException.class,
+                () -> ipam2.bind("bind", placeholder.ip(), "other", "other", null), "another host's address");
+        assertThrows(IllegalArgumentException.class,
+                () -> ipam.bind("bind", TestStore.ip("10.255.255.1"), "x", "x", null), "no such endpoint");
+        assertTrue(ipam.release("bind", "docker-ep"));
+        assertEquals(List.of(), ipam.endpoints("bind"));
+    }
+
+    @Test
     void concurrentAllocationsGetUniqueAddressesInsideTheSubnet() throws Exception {
         registry.create(NetworkRequest.named("conc"));
         HostLease lease = h1.lease("conc");

@@ -16,13 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A real single-member Raft store on 127.0.0.1 (a free port, data in the given directory), once it leads. */
-final class TestStore {
+public final class TestStore {
     static final Duration DEADLINE = Duration.ofSeconds(30);
 
     private TestStore() {
     }
 
-    static RaftStore start(Path dir) {
+    public static RaftStore start(Path dir) {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort();
@@ -76,7 +76,7 @@ final class TestStore {
         return stores;
     }
 
-    static Inet4Address ip(String s) {
+    public static Inet4Address ip(String s) {
         return Ipv4Block.toInet(Ipv4Block.parseAddress(s));
     }
 }
