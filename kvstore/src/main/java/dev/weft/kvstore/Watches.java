@@ -1,9 +1,13 @@
 package dev.weft.kvstore;
 
 import dev.weft.kvstore.state.Applied;
+import dev.weft.kvstore.state.CatalogView;
+import dev.weft.kvstore.state.KvReadView;
+import dev.weft.kvstore.state.Result;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +106,20 @@ public final class Watches {
                 e.map.remove(e.name, e.set);
             }
         }
+    }
+
+    /**
+     * What to fire after the whole state was replaced (a snapshot install): every key and catalog topic that
+     * exists before or after. Call with both views readable (under the store's lock or on immutable states).
+     */
+    public static Applied everythingChanged(KvReadView before, KvReadView after, long index) {
+        Set<String> keys = new HashSet<>(before.keys("", ""));
+        keys.addAll(after.keys("", ""));
+        Set<String> topics = new HashSet<>(List.of(CatalogView.TOPIC_NODES, CatalogView.TOPIC_SERVICES,
+                CatalogView.TOPIC_CHECKS));
+        before.catalog().services().keySet().forEach(n -> topics.add(CatalogView.serviceTopic(n)));
+        after.catalog().services().keySet().forEach(n -> topics.add(CatalogView.serviceTopic(n)));
+        return new Applied(index, Result.TRUE, keys, true, topics);
     }
 
     /** Called by the store after each applied command; runs the callbacks of the watches it concerns. */

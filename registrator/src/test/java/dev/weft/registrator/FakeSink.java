@@ -46,8 +46,9 @@ final class FakeSink implements ServiceSink {
         if (failRegisters.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
             throw new IllegalStateException("No cluster leader");
         }
-        services.put(s.id(), s);
+        // Log first: a test that sees the change in services() then finds it in the log too.
         record("register " + s.id());
+        services.put(s.id(), s);
     }
 
     @Override
@@ -55,8 +56,8 @@ final class FakeSink implements ServiceSink {
         if (others.contains(serviceId)) {
             throw new AssertionError("deregistered a service that is not the registrator's: " + serviceId);
         }
-        services.remove(serviceId);
         record("deregister " + serviceId);
+        services.remove(serviceId);
     }
 
     @Override
@@ -66,8 +67,8 @@ final class FakeSink implements ServiceSink {
 
     @Override
     public void updateHealth(String checkId, String status, String output) {
-        health.put(checkId, status + "|" + output);
         record("health " + checkId + " " + status);
+        health.put(checkId, status + "|" + output);
     }
 
     private synchronized void record(String entry) {

@@ -1,5 +1,6 @@
 package dev.weft.kvstore.feed;
 
+import dev.weft.kvstore.AppliedWaiters;
 import dev.weft.kvstore.NoLeaderException;
 import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
@@ -8,7 +9,6 @@ import dev.weft.kvstore.Watches;
 import dev.weft.kvstore.codec.CommandCodec;
 import dev.weft.kvstore.raft.RaftStore;
 import dev.weft.kvstore.state.Applied;
-import dev.weft.kvstore.state.CatalogView;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
 import dev.weft.kvstore.state.KvState;
@@ -32,13 +32,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -105,7 +102,7 @@ public final class ClientStore implements ReplicatedStore {
     private final ExecutorService httpExecutor;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Watches watches = new Watches();
-    private final TreeMap<Long, List<CompletableFuture<Void>>> waiters = new TreeMap<>();
+    private final AppliedWaiters waiters = new AppliedWaiters(() -> this.index);
     private final Thread feedThread;
     private final CountDownLatch closedLatch = new CountDownLatch(1);
     private final AtomicInteger cursor = new AtomicInteger();
@@ -324,13 +321,7 @@ public final class ClientStore implements ReplicatedStore {
 
     /** After the whole state was replaced, wake every watch on a key or topic that exists before or after. */
     private void fireAll(KvState previous, long at) {
-        Set<String> keys = new HashSet<>(previous.keys("", ""));
-        keys.addAll(read(v -> v.keys("", "")));
-        Set<String> topics = new HashSet<>(List.of(CatalogView.TOPIC_NODES, CatalogView.TOPIC_SERVICES,
-                CatalogView.TOPIC_CHECKS));
-        previous.catalog().services().keySet().forEach(n -> topics.add(CatalogView.serviceTopic(n)));
-        read(v -> v.catalog().services().keySet()).forEach(n -> topics.add(CatalogView.serviceTopic(n)));
-        fire(new Applied(at, Result.TRUE, keys, true, topics));
+        fire(read(now -> Watches.everythingChanged(previous, now, at)));
     }
 
     private void fire(Applied applied) {
@@ -357,35 +348,11 @@ public final class ClientStore implements ReplicatedStore {
 
     /** Completes once the view has applied {@code target}. */
     CompletableFuture<Void> awaitApplied(long target) {
-        CompletableFuture<Void> f;
-        synchronized (waiters) {
-            if (index >= target) {
-                return CompletableFuture.completedFuture(null);
-            }
-            f = new CompletableFuture<>();
-            waiters.computeIfAbsent(target, k -> new ArrayList<>()).add(f);
-        }
-        f.whenComplete((v, t) -> {
-            if (t != null) {
-                synchronized (waiters) {
-                    List<CompletableFuture<Void>> list = waiters.get(target);
-                    if (list != null && list.remove(f) && list.isEmpty()) {
-                        waiters.remove(target);
-                    }
-                }
-            }
-        });
-        return f;
+        return waiters.await(target);
     }
 
     private void completeWaiters() {
-        List<CompletableFuture<Void>> due = new ArrayList<>();
-        synchronized (waiters) {
-            Map<Long, List<CompletableFuture<Void>>> head = waiters.headMap(index, true);
-            head.values().forEach(due::addAll);
-            head.clear();
-        }
-        due.forEach(f -> f.complete(null));
+        waiters.complete();
     }
 
     // ---- forwarding --------------------------------------------------------------------------------------
@@ -598,12 +565,7 @@ public final class ClientStore implements ReplicatedStore {
             Thread.currentThread().interrupt();
         }
         httpExecutor.shutdownNow();
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
-        synchronized (waiters) {
-            waiters.values().forEach(pending::addAll);
-            waiters.clear();
-        }
-        pending.forEach(f -> f.completeExceptionally(new StoreException("store is closed", null)));
+        waiters.failAll(new StoreException("store is closed", null));
         LOG.info("client agent {}: feed stopped at index {}", settings.nodeName(), index);
     }
 

@@ -1,14 +1,13 @@
 package dev.weft.kvstore.raft;
 
+import dev.weft.kvstore.AppliedWaiters;
 import dev.weft.kvstore.Watches;
 import dev.weft.kvstore.codec.CommandCodec;
 import dev.weft.kvstore.feed.ChangeFeed;
 import dev.weft.kvstore.state.Applied;
-import dev.weft.kvstore.state.CatalogView;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
 import dev.weft.kvstore.state.KvState;
-import dev.weft.kvstore.state.Result;
 import dev.weft.kvstore.state.StateCodec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -56,11 +55,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -109,8 +104,8 @@ public final class WeftStateMachine extends BaseStateMachine {
     private volatile KvState state = new KvState();
     /** {@code state.catalog().catalogIndex()}, published after every apply for lock-free change checks (DNS). */
     private volatile long catalogIndex;
-    /** Futures waiting for the applied index to reach their key (read barriers). */
-    private final TreeMap<Long, List<CompletableFuture<Void>>> appliedWaiters = new TreeMap<>();
+    /** Read barriers waiting for the applied index (Raft configuration entries included). */
+    private final AppliedWaiters appliedWaiters = new AppliedWaiters(this::appliedIndex);
 
     public WeftStateMachine(Watches watches, MeterRegistry registry) {
         this.watches = watches;
@@ -175,38 +170,11 @@ public final class WeftStateMachine extends BaseStateMachine {
      * cancel or fail the returned future, which removes it.
      */
     public CompletableFuture<Void> awaitApplied(long index) {
-        CompletableFuture<Void> f;
-        synchronized (appliedWaiters) {
-            if (appliedIndex() >= index) {
-                return CompletableFuture.completedFuture(null);
-            }
-            f = new CompletableFuture<>();
-            appliedWaiters.computeIfAbsent(index, k -> new ArrayList<>()).add(f);
-        }
-        f.whenComplete((v, t) -> {
-            if (t != null) {
-                synchronized (appliedWaiters) {
-                    List<CompletableFuture<Void>> list = appliedWaiters.get(index);
-                    if (list != null && list.remove(f) && list.isEmpty()) {
-                        appliedWaiters.remove(index);
-                    }
-                }
-            }
-        });
-        return f;
+        return appliedWaiters.await(index);
     }
 
     private void completeWaiters() {
-        List<CompletableFuture<Void>> due = new ArrayList<>();
-        synchronized (appliedWaiters) {
-            if (appliedWaiters.isEmpty()) {
-                return;
-            }
-            Map<Long, List<CompletableFuture<Void>>> head = appliedWaiters.headMap(appliedIndex(), true);
-            head.values().forEach(due::addAll);
-            head.clear();
-        }
-        due.forEach(f -> f.complete(null));
+        appliedWaiters.complete();
     }
 
     /** Raft configuration and metadata entries only move the applied index. */
@@ -355,19 +323,9 @@ public final class WeftStateMachine extends BaseStateMachine {
         }
     }
 
-    /** After the whole state was replaced, wake every watch on a key that exists before or after. */
+    /** After the whole state was replaced, wake every watch on a key or topic that exists before or after. */
     private void fireAll(KvState previous, long index) {
-        Set<String> keys = new HashSet<>(previous.keys("", ""));
-        keys.addAll(read(v -> v.keys("", "")));
-        Set<String> topics = new HashSet<>(List.of(CatalogView.TOPIC_NODES, CatalogView.TOPIC_SERVICES,
-                CatalogView.TOPIC_CHECKS));
-        for (String name : previous.catalog().services().keySet()) {
-            topics.add(CatalogView.serviceTopic(name));
-        }
-        for (String name : read(v -> v.catalog().services().keySet())) {
-            topics.add(CatalogView.serviceTopic(name));
-        }
-        fire(new Applied(index, Result.TRUE, keys, true, topics));
+        fire(read(now -> Watches.everythingChanged(previous, now, index)));
     }
 
     // ---- snapshots ---------------------------------------------------------------------------------------
