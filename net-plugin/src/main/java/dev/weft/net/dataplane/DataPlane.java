@@ -107,6 +107,18 @@ public final class DataPlane {
         return new Reconciliation(network.name(), ops);
     }
 
+    /** The network's bridge on this host, after checking that the endpoint's address is in this host's subnet. */
+    private Link checkedBridge(Network network, HostLease self, Endpoint endpoint) {
+        String bridgeName = OverlayNames.bridge(network);
+        Link bridge = netlink.link(bridgeName).orElseThrow(() -> new IllegalStateException(
+                "network " + network.name() + " has no bridge " + bridgeName + " on this host: reconcile it first"));
+        if (!self.subnet().isIpv4() || !contains(self.subnet(), endpoint.ip())) {
+            throw new IllegalArgumentException("endpoint address " + endpoint.ip().getHostAddress()
+                    + " is not in the host's subnet " + self.subnet());
+        }
+        return bridge;
+    }
+
     /**
      * Connects a container to the network (an "ensure": a part already in place is kept): a veth pair whose host
      * end {@link OverlayNames#hostVeth} is on the network's bridge and up, and whose other end, inside
@@ -118,16 +130,10 @@ public final class DataPlane {
      */
     public synchronized String attach(Network network, HostLease self, Endpoint endpoint, Path containerNetns,
                                       String ifName) {
-        String bridgeName = OverlayNames.bridge(network);
-        Link bridge = netlink.link(bridgeName).orElseThrow(() -> new IllegalStateException(
-                "network " + network.name() + " has no bridge " + bridgeName + " on this host: reconcile it first"));
-        if (!self.subnet().isIpv4() || !contains(self.subnet(), endpoint.ip())) {
-            throw new IllegalArgumentException("endpoint address " + endpoint.ip().getHostAddress()
-                    + " is not in the host's subnet " + self.subnet());
-        }
+        Link bridge = checkedBridge(network, self, endpoint);
+        int mtu = bridge.mtu();
         String hostEnd = OverlayNames.hostVeth(endpoint);
         String peer = OverlayNames.containerVethTemporary(endpoint);
-        int mtu = bridge.mtu();
         if (netlink.link(hostEnd).isEmpty()) {
             if (netlink.link(peer).isPresent()) {
                 netlink.deleteLink(peer); // left over by an attach that failed half-way
@@ -138,7 +144,7 @@ public final class DataPlane {
         }
         Link host = netlink.link(hostEnd).orElseThrow();
         if (host.masterIndex() != bridge.index()) {
-            netlink.setMaster(hostEnd, bridgeName);
+            netlink.setMaster(hostEnd, bridge.name());
         }
         if (host.mtu() != mtu) {
             netlink.setMtu(hostEnd, mtu);
@@ -195,16 +201,10 @@ public final class DataPlane {
      * @return the container end's (temporary) name
      */
     public synchronized String prepareVeth(Network network, HostLease self, Endpoint endpoint) {
-        String bridgeName = OverlayNames.bridge(network);
-        Link bridge = netlink.link(bridgeName).orElseThrow(() -> new IllegalStateException(
-                "network " + network.name() + " has no bridge " + bridgeName + " on this host: reconcile it first"));
-        if (!self.subnet().isIpv4() || !contains(self.subnet(), endpoint.ip())) {
-            throw new IllegalArgumentException("endpoint address " + endpoint.ip().getHostAddress()
-                    + " is not in the host's subnet " + self.subnet());
-        }
+        Link bridge = checkedBridge(network, self, endpoint);
+        int mtu = bridge.mtu();
         String hostEnd = OverlayNames.hostVeth(endpoint);
         String peer = OverlayNames.containerVethTemporary(endpoint);
-        int mtu = bridge.mtu();
         boolean hostPresent = netlink.link(hostEnd).isPresent();
         boolean peerPresent = netlink.link(peer).isPresent();
         if (hostPresent && !peerPresent) {
@@ -221,7 +221,7 @@ public final class DataPlane {
             netlink.setMtu(hostEnd, mtu);
         }
         if (host.masterIndex() != bridge.index()) {
-            netlink.setMaster(hostEnd, bridgeName);
+            netlink.setMaster(hostEnd, bridge.name());
         }
         if (!host.up()) {
             netlink.setUp(hostEnd);

@@ -47,11 +47,7 @@ final class TestNamespace implements AutoCloseable {
     }
 
     private static boolean isRoot() {
-        try {
-            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        }
+        return Commands.isRoot();
     }
 
     String name() {
@@ -99,36 +95,6 @@ final class TestNamespace implements AutoCloseable {
 
     /** Runs a command with a 30 s deadline; its stdout, or an AssertionError with its output. */
     static String run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-            p.getOutputStream().close();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("timed out: " + String.join(" ", command));
-            }
-            String stdout = out.join();
-            if (p.exitValue() != 0) {
-                throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": "
-                        + err.join() + stdout);
-            }
-            return stdout;
-        } catch (IOException e) {
-            throw new UncheckedIOException(String.join(" ", command), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted: " + String.join(" ", command), e);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try (in) {
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            in.transferTo(b);
-            return b.toString(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
+        return Commands.run(command);
     }
 }
