@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -97,9 +98,18 @@ class AgentLocalApiTest {
                 return c != null && c.status() == HealthStatus.PASSING && c.output().equals("first");
             });
             // Default check-update-interval is 5 minutes: 50 output-only updates cause no write.
+            // Idle = no anti-entropy write for 500 ms (start-up writes can still be landing).
+            double[] seen = {syncWrites(a)};
+            long[] changedAt = {System.nanoTime()};
             Poll.until(WAIT, () -> "sync idle", () -> {
-                double before = syncWrites(a);
-                return a.agent().local().checks().size() == 1 && syncWrites(a) == before;
+                double now = syncWrites(a);
+                if (now != seen[0]) {
+                    seen[0] = now;
+                    changedAt[0] = System.nanoTime();
+                    return false;
+                }
+                return a.agent().local().checks().size() == 1
+                        && System.nanoTime() - changedAt[0] >= TimeUnit.MILLISECONDS.toNanos(500);
             });
             double writesBefore = syncWrites(a);
             for (int i = 0; i < 50; i++) {
