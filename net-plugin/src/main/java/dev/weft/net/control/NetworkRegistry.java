@@ -66,6 +66,16 @@ public final class NetworkRegistry {
     }
 
     /**
+     * Checks that {@code name} can name a network (it is a key segment): a letter or digit, then letters, digits,
+     * {@code _ . -}; at most 64.
+     *
+     * @throws IllegalArgumentException when it cannot
+     */
+    public static String checkName(String name) {
+        return Keys.checkName(name);
+    }
+
+    /**
      * Deletes a network with its leases and endpoints, in one transaction.
      *
      * @return false when there is no such network

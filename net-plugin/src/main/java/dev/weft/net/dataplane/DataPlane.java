@@ -236,6 +236,66 @@ public final class DataPlane {
         return peer;
     }
 
+    /** A link of the host's namespace (for example an endpoint's host end), if it exists. */
+    public synchronized Optional<Link> link(String name) {
+        return netlink.link(name);
+    }
+
+    /**
+     * What differs from an {@link #attach} of this endpoint (CNI's CHECK): the host end on the bridge and up, and
+     * inside {@code containerNetns} {@code ifName} up with the endpoint's MAC and address and a default route via
+     * the gateway. Reads only.
+     *
+     * @return the differences, each a sentence; empty when the attachment is as it should be
+     */
+    public synchronized List<String> verify(Network network, HostLease self, Endpoint endpoint, Path containerNetns,
+                                            String ifName) {
+        List<String> problems = new ArrayList<>();
+        String hostEnd = OverlayNames.hostVeth(endpoint);
+        Optional<Link> bridge = netlink.link(OverlayNames.bridge(network));
+        Optional<Link> host = netlink.link(hostEnd);
+        if (bridge.isEmpty()) {
+            problems.add("the network's bridge " + OverlayNames.bridge(network) + " is missing");
+        }
+        if (host.isEmpty()) {
+            problems.add("the host end " + hostEnd + " is missing");
+        } else if (bridge.isPresent() && host.get().masterIndex() != bridge.get().index()) {
+            problems.add("the host end " + hostEnd + " is not on the bridge " + bridge.get().name());
+        } else if (!host.get().up()) {
+            problems.add("the host end " + hostEnd + " is down");
+        }
+        if (!Files.exists(containerNetns)) {
+            problems.add("the namespace " + containerNetns + " is gone");
+            return problems;
+        }
+        try (NetlinkClient inside = NetlinkClient.openIn(containerNetns)) {
+            Optional<Link> link = inside.link(ifName);
+            if (link.isEmpty()) {
+                problems.add("no interface " + ifName + " in " + containerNetns);
+                return problems;
+            }
+            if (!link.get().up()) {
+                problems.add(ifName + " is down");
+            }
+            if (!endpoint.mac().equals(link.get().mac())) {
+                problems.add(ifName + " has MAC " + link.get().mac() + ", not " + endpoint.mac());
+            }
+            LinkAddress address = new LinkAddress(ifName, endpoint.ip(), self.subnet().length());
+            if (!inside.addresses(ifName).contains(address)) {
+                problems.add(ifName + " lacks " + endpoint.ip().getHostAddress() + "/" + self.subnet().length());
+            }
+            Route defaultRoute = Route.via(new IpPrefix(IpPrefix.literal("0.0.0.0"), 0),
+                    OverlayPlanner.gateway(self.subnet()), ifName);
+            if (!inside.routes().contains(defaultRoute)) {
+                problems.add("no default route via " + OverlayPlanner.gateway(self.subnet()).getHostAddress()
+                        + " on " + ifName);
+            }
+        } catch (NetlinkException e) {
+            problems.add("cannot read " + containerNetns + ": " + e.getMessage());
+        }
+        return problems;
+    }
+
     /** Removes the endpoint's veth pair (through its host end); false when it was already gone. */
     public synchronized boolean detach(Endpoint endpoint) {
         String hostEnd = OverlayNames.hostVeth(endpoint);
