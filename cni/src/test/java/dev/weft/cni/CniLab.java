@@ -281,7 +281,7 @@ final class CniLab implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (int i = cleanup.size() - 1; i >= 0; i--) {
             try {
                 cleanup.get(i).close();
