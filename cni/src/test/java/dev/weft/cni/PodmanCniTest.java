@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * --cni-config-dir DIR run --network weftpod …} with a conflist whose plugin is {@code weft-cni}, found through
  * {@code cni_plugin_dirs} of a private containers.conf ({@code CONTAINERS_CONF}). Private storage (vfs) and run
  * directories; the image is a busybox-static rootfs imported with {@code podman import}. Container B reads a
- * greeting
- * from container A's busybox nc over the weft network (TCP); removing the containers releases their addresses (CNI DEL).
+ * greeting from container A's busybox nc over the weft network (TCP; busybox-static's wget crashes on Debian 12);
+ * removing the containers releases their addresses (CNI DEL).
  */
 class PodmanCniTest {
     private static final Duration WAIT = Duration.ofSeconds(30);

@@ -130,8 +130,8 @@ public final class CniApi {
                     text(e, "args"), CniConfig.parse(config));
             what = describe(call);
             JsonNode result = switch (command) {
-                case "ADD" -> add(call);
-                case "DEL" -> del(call);
+                case "ADD" -> add(call, started);
+                case "DEL" -> del(call, started);
                 case "CHECK" -> check(call);
                 case "GC" -> gc(call);
                 default -> status(call);
@@ -153,14 +153,14 @@ public final class CniApi {
 
     private static Answer failed(String version, String command, String what, int code, String msg, String details,
                                  long started) {
-        LOG.warn("cni: {} {} failed in {} ms: code {} {}{}", command, what, (System.nanoTime() - started) / 1_000_000,
+        LOG.warn("cni: {} {} failed in {} ms: code {} {}{}", command, what, millis(started),
                 code, msg, details.isEmpty() ? "" : " (" + details + ")");
         return new Answer(false, bytes(CniResults.error(version, code, msg, details)));
     }
 
     // ---------------------------------------------------------------- commands
 
-    private JsonNode add(Call c) {
+    private JsonNode add(Call c, long started) {
         String containerId = containerId(c);
         String ifName = ifName(c);
         Path netns = netns(c);
@@ -185,9 +185,10 @@ public final class CniApi {
                 }
                 Optional<Link> hostLink = host.dataPlane().link(hostEnd);
                 int mtu = hostLink.map(Link::mtu).orElse(0);
-                LOG.info("cni: ADD container {} {} → {}/{} on network {} via {} (host end {}){}", brief(containerId),
-                        ifName, e.ip().getHostAddress(), lease.subnet().length(), n.name(),
-                        lease.gateway().getHostAddress(), hostEnd, fresh ? "" : " (existing attachment)");
+                LOG.info("cni: ADD container {} {} → {}/{} on network {} via {} (host end {}){} in {} ms",
+                        brief(containerId), ifName, e.ip().getHostAddress(), lease.subnet().length(), n.name(),
+                        lease.gateway().getHostAddress(), hostEnd, fresh ? "" : " (existing attachment)",
+                        millis(started));
                 return CniResults.add(c.config().cniVersion(),
                         new CniResults.Interface(hostEnd, hostLink.map(l -> l.mac().toString()).orElse(null), null, mtu),
                         new CniResults.Interface(ifName, e.mac().toString(), netns.toString(), mtu),
@@ -199,7 +200,7 @@ public final class CniApi {
         }
     }
 
-    private JsonNode del(Call c) {
+    private JsonNode del(Call c, long started) {
         String containerId = containerId(c);
         String ifName = ifName(c);
         Optional<Network> n = host.view().network(c.config().network());
@@ -229,8 +230,9 @@ public final class CniApi {
                 }
                 boolean removed = host.dataPlane().detach(e.get());
                 host.ipam().release(n.get().name(), id);
-                LOG.info("cni: DEL container {} {} on network {}: released {}{}", brief(containerId), ifName,
-                        n.get().name(), e.get().ip().getHostAddress(), removed ? "" : " (its veth was gone already)");
+                LOG.info("cni: DEL container {} {} on network {}: released {}{} in {} ms", brief(containerId), ifName,
+                        n.get().name(), e.get().ip().getHostAddress(), removed ? "" : " (its veth was gone already)",
+                        millis(started));
                 return null;
             } finally {
                 lock.unlock();
@@ -484,6 +486,10 @@ public final class CniApi {
 
     private static String text(JsonNode node, String field) {
         return CniConfig.text(node, field);
+    }
+
+    private static long millis(long startedNanos) {
+        return (System.nanoTime() - startedNanos) / 1_000_000;
     }
 
     private static String message(RuntimeException e) {
