@@ -6,23 +6,14 @@ import dev.weft.kvstore.raft.RaftStore;
 import dev.weft.kvstore.testing.Requires;
 import dev.weft.net.cni.CniServer;
 import dev.weft.net.cni.CniSettings;
-import dev.weft.net.control.ControlSettings;
-import dev.weft.net.control.ControlView;
-import dev.weft.net.control.EndpointIpam;
-import dev.weft.net.control.LeaseKeeper;
-import dev.weft.net.control.NetworkRegistry;
 import dev.weft.net.control.TestStore;
-import dev.weft.net.dataplane.DataPlane;
-import dev.weft.net.dataplane.UnderlaySettings;
 import dev.weft.net.host.HostNetworks;
-import dev.weft.net.host.HostOverlay;
+import dev.weft.net.host.TestHosts;
 import dev.weft.net.netlink.Commands;
 import dev.weft.net.netlink.NetNs;
 import dev.weft.net.netlink.NetlinkClient;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
@@ -173,23 +164,9 @@ final class CniLab implements AutoCloseable {
         }
         Path ns = namespace("h" + n);
         NetlinkClient nl = client(ns);
-        nl.setUp("lo");
-        nl.createVethPair("u0", "wu" + n);
-        nl.moveToNamespace("wu" + n, wan);
-        wanNl.setMaster("wu" + n, "wan0");
-        wanNl.setUp("wu" + n);
         Inet4Address underlay = TestStore.ip("192.168.216." + n);
-        nl.addAddress("u0", underlay, 24);
-        nl.setUp("u0");
-        ControlSettings settings = ControlSettings.defaults();
-        LeaseKeeper keeper = new LeaseKeeper(store, settings, prefix + "h" + n, prefix + "h" + n, underlay,
-                dir.resolve("h" + n + "-net-session"));
-        keeper.start();
-        cleanup.add(keeper);
-        HostNetworks networks = new HostNetworks(new HostOverlay(new NetworkRegistry(store, settings), keeper,
-                new EndpointIpam(store, keeper, settings), new ControlView(store), settings, new DataPlane(nl, ns),
-                UnderlaySettings.defaults()));
-        cleanup.add(networks);
+        TestHosts.wire(nl, wan, wanNl, n, underlay);
+        HostNetworks networks = TestHosts.networks(store, dir, prefix + "h" + n, underlay, nl, ns, cleanup);
         CniServer server = CniServer.start(new CniSettings(dir.resolve("h" + n + "/cni.sock"), List.of("10.0.0.53"),
                 List.of("weft.local")), networks);
         cleanup.add(server);
@@ -223,8 +200,8 @@ final class CniLab implements AutoCloseable {
         e.putAll(env);
         try {
             Process p = pb.start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> Commands.read(p.getInputStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Commands.read(p.getErrorStream()));
             try (OutputStream in = p.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
             }
@@ -238,16 +215,6 @@ final class CniLab implements AutoCloseable {
         } catch (InterruptedException e1) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e1);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try (in) {
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            in.transferTo(b);
-            return b.toString(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
         }
     }
 

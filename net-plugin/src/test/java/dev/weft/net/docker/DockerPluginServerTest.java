@@ -12,14 +12,8 @@ import dev.weft.kvstore.raft.RaftStore;
 import dev.weft.kvstore.testing.Requires;
 import dev.weft.net.docker.DockerTestSupport.Reply;
 import dev.weft.net.control.ControlSettings;
-import dev.weft.net.control.ControlView;
-import dev.weft.net.control.EndpointIpam;
-import dev.weft.net.control.LeaseKeeper;
-import dev.weft.net.control.NetworkRegistry;
 import dev.weft.net.control.TestStore;
-import dev.weft.net.dataplane.DataPlane;
 import dev.weft.net.dataplane.OverlayNames;
-import dev.weft.net.dataplane.UnderlaySettings;
 import dev.weft.net.model.Endpoint;
 import dev.weft.net.model.Network;
 import dev.weft.net.netlink.IpPrefix;
@@ -27,6 +21,7 @@ import dev.weft.net.netlink.Link;
 import dev.weft.net.netlink.LinkAddress;
 import dev.weft.net.host.HostNetworks;
 import dev.weft.net.host.HostOverlay;
+import dev.weft.net.host.TestHosts;
 import dev.weft.net.netlink.NetlinkClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -103,15 +98,7 @@ class DockerPluginServerTest {
 
     /** A simulated host's overlay parts on the shared store (the data plane is always the namespace's). */
     private HostNetworks host(String name, Inet4Address underlay) {
-        LeaseKeeper keeper = new LeaseKeeper(store, settings, prefix + name, prefix + name, underlay,
-                dir.resolve(name + "-net-session"));
-        keeper.start();
-        cleanup.add(keeper);
-        HostNetworks networks = new HostNetworks(new HostOverlay(new NetworkRegistry(store, settings), keeper,
-                new EndpointIpam(store, keeper, settings), new ControlView(store), settings, new DataPlane(netlink, ns),
-                UnderlaySettings.defaults()));
-        cleanup.add(networks);
-        return networks;
+        return TestHosts.networks(store, dir, prefix + name, underlay, netlink, ns, cleanup);
     }
 
     @Test

@@ -8,19 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.kvstore.raft.RaftStore;
 import dev.weft.kvstore.testing.Poll;
 import dev.weft.kvstore.testing.Requires;
-import dev.weft.net.control.ControlSettings;
-import dev.weft.net.control.ControlView;
-import dev.weft.net.control.EndpointIpam;
-import dev.weft.net.control.LeaseKeeper;
-import dev.weft.net.control.NetworkRegistry;
 import dev.weft.net.control.TestStore;
-import dev.weft.net.dataplane.DataPlane;
-import dev.weft.net.dataplane.UnderlaySettings;
 import dev.weft.net.docker.DockerTestSupport.Reply;
 import dev.weft.net.netlink.IpPrefix;
 import dev.weft.net.netlink.NetNs;
 import dev.weft.net.host.HostNetworks;
-import dev.weft.net.host.HostOverlay;
+import dev.weft.net.host.TestHosts;
 import dev.weft.net.netlink.NetlinkClient;
 import dev.weft.net.netlink.Route;
 import org.junit.jupiter.api.AfterEach;
@@ -88,23 +81,9 @@ class DockerTwoHostTrafficTest {
     private Host host(int n, Path wan, NetlinkClient wanNl) {
         Path ns = namespace("h" + n);
         NetlinkClient nl = client(ns);
-        nl.setUp("lo");
-        nl.createVethPair("u0", "wu" + n);
-        nl.moveToNamespace("wu" + n, wan);
-        wanNl.setMaster("wu" + n, "wan0");
-        wanNl.setUp("wu" + n);
         Inet4Address underlay = TestStore.ip("192.168.215." + n);
-        nl.addAddress("u0", underlay, 24);
-        nl.setUp("u0");
-        ControlSettings settings = ControlSettings.defaults();
-        LeaseKeeper keeper = new LeaseKeeper(store, settings, prefix + "h" + n, prefix + "h" + n, underlay,
-                dir.resolve("h" + n + "-net-session"));
-        keeper.start();
-        cleanup.add(keeper);
-        HostNetworks overlay = new HostNetworks(new HostOverlay(new NetworkRegistry(store, settings), keeper,
-                new EndpointIpam(store, keeper, settings), new ControlView(store), settings, new DataPlane(nl, ns),
-                UnderlaySettings.defaults()));
-        cleanup.add(overlay);
+        TestHosts.wire(nl, wan, wanNl, n, underlay);
+        HostNetworks overlay = TestHosts.networks(store, dir, prefix + "h" + n, underlay, nl, ns, cleanup);
         DockerPluginServer server = DockerPluginServer.start(new DockerPluginSettings(
                 dir.resolve("h" + n + "/weft.sock"), dir.resolve("h" + n + "-docker-networks.json")), overlay);
         cleanup.add(server);

@@ -49,7 +49,8 @@ public final class Commands {
         }
     }
 
-    private static String read(InputStream in) {
+    /** All of a stream, as UTF-8 ("" when it fails). */
+    public static String read(InputStream in) {
         try (in) {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             in.transferTo(b);
