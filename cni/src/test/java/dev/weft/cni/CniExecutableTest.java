@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.kvstore.testing.Poll;
 import dev.weft.net.cni.CniApi;
 import dev.weft.net.control.TestStore;
+import dev.weft.net.host.TestHosts;
 import dev.weft.net.model.Endpoint;
 import dev.weft.net.netlink.NetlinkClient;
 import org.junit.jupiter.api.AfterEach;
@@ -102,9 +103,9 @@ class CniExecutableTest {
 
         Inet4Address ip1 = address(r1);
         Inet4Address ip2 = address(r2);
-        try (ServerSocket on2 = CniLab.listen(c2, ip2); ServerSocket on1 = CniLab.listen(c1, ip1)) {
-            Poll.until(WAIT, () -> "TCP from c1 to c2", () -> CniLab.connects(c1, ip2, on2.getLocalPort()));
-            Poll.until(WAIT, () -> "TCP from c2 to c1", () -> CniLab.connects(c2, ip1, on1.getLocalPort()));
+        try (ServerSocket on2 = TestHosts.listen(c2, ip2); ServerSocket on1 = TestHosts.listen(c1, ip1)) {
+            Poll.until(WAIT, () -> "TCP from c1 to c2", () -> TestHosts.connects(c1, ip2, on2.getLocalPort()));
+            Poll.until(WAIT, () -> "TCP from c2 to c1", () -> TestHosts.connects(c2, ip1, on1.getLocalPort()));
         }
 
         assertEquals("", ok("DEL", "c1-" + lab.prefix, c1, "eth0", BLUE).stdout());

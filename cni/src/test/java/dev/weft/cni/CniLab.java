@@ -10,16 +10,12 @@ import dev.weft.net.control.TestStore;
 import dev.weft.net.host.HostNetworks;
 import dev.weft.net.host.TestHosts;
 import dev.weft.net.netlink.Commands;
-import dev.weft.net.netlink.NetNs;
 import dev.weft.net.netlink.NetlinkClient;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -216,35 +212,6 @@ final class CniLab implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e1);
         }
-    }
-
-    /** Whether a TCP connection from {@code from} to {@code to}:{@code port} is accepted within 1 s. */
-    static boolean connects(Path from, Inet4Address to, int port) {
-        try {
-            Socket s = NetNs.run(from, () -> {
-                Socket socket = new Socket();
-                try {
-                    socket.connect(new InetSocketAddress(to, port), 1000);
-                    return socket;
-                } catch (IOException e) {
-                    socket.close();
-                    throw e;
-                }
-            });
-            s.close();
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** A listening socket inside a namespace. */
-    static ServerSocket listen(Path ns, Inet4Address address) throws IOException {
-        return NetNs.run(ns, () -> {
-            ServerSocket s = new ServerSocket();
-            s.bind(new InetSocketAddress(address, 0));
-            return s;
-        });
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.kvstore.testing.Poll;
 import dev.weft.net.control.TestStore;
+import dev.weft.net.host.TestHosts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,11 +57,11 @@ class CniTwoHostTest {
                 + "\"network\":\"green\"}");
         assertEquals("10.211.0.2", ipA.getHostAddress());
         assertEquals("10.211.1.2", ipB.getHostAddress());
-        try (ServerSocket onB = CniLab.listen(cb, ipB); ServerSocket onA = CniLab.listen(ca, ipA)) {
+        try (ServerSocket onB = TestHosts.listen(cb, ipB); ServerSocket onA = TestHosts.listen(ca, ipA)) {
             Poll.until(WAIT, () -> "TCP from the container on host 1 to the one on host 2",
-                    () -> CniLab.connects(ca, ipB, onB.getLocalPort()));
+                    () -> TestHosts.connects(ca, ipB, onB.getLocalPort()));
             Poll.until(WAIT, () -> "TCP from the container on host 2 to the one on host 1",
-                    () -> CniLab.connects(cb, ipA, onA.getLocalPort()));
+                    () -> TestHosts.connects(cb, ipA, onA.getLocalPort()));
         }
     }
 }

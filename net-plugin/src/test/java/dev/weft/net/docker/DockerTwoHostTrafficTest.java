@@ -11,7 +11,6 @@ import dev.weft.kvstore.testing.Requires;
 import dev.weft.net.control.TestStore;
 import dev.weft.net.docker.DockerTestSupport.Reply;
 import dev.weft.net.netlink.IpPrefix;
-import dev.weft.net.netlink.NetNs;
 import dev.weft.net.host.HostNetworks;
 import dev.weft.net.host.TestHosts;
 import dev.weft.net.netlink.NetlinkClient;
@@ -22,9 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.Inet4Address;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -136,33 +133,6 @@ class DockerTwoHostTrafficTest {
         return ipAddress;
     }
 
-    private static ServerSocket listen(Path ns, Inet4Address address) throws IOException {
-        return NetNs.run(ns, () -> {
-            ServerSocket s = new ServerSocket();
-            s.bind(new InetSocketAddress(address, 0));
-            return s;
-        });
-    }
-
-    private static boolean connects(Path ns, Inet4Address to, int port) {
-        try {
-            Socket s = NetNs.run(ns, () -> {
-                Socket socket = new Socket();
-                try {
-                    socket.connect(new InetSocketAddress(to, port), 1000);
-                    return socket;
-                } catch (IOException e) {
-                    socket.close();
-                    throw e;
-                }
-            });
-            s.close();
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     @Test
     void containersOnTwoHostsJoinedThroughTheDriverTalk() throws IOException {
         Requires.that(isRoot(), "root (network namespaces)");
@@ -187,11 +157,12 @@ class DockerTwoHostTrafficTest {
 
         Path containerA = Path.of("/var/run/netns", prefix + "c1");
         Path containerB = Path.of("/var/run/netns", prefix + "c2");
-        try (ServerSocket onB = listen(containerB, ipB); ServerSocket onA = listen(containerA, ipA)) {
+        try (ServerSocket onB = TestHosts.listen(containerB, ipB);
+             ServerSocket onA = TestHosts.listen(containerA, ipA)) {
             Poll.until(WAIT, () -> "TCP from the container on A to the one on B",
-                    () -> connects(containerA, ipB, onB.getLocalPort()));
+                    () -> TestHosts.connects(containerA, ipB, onB.getLocalPort()));
             Poll.until(WAIT, () -> "TCP from the container on B to the one on A",
-                    () -> connects(containerB, ipA, onA.getLocalPort()));
+                    () -> TestHosts.connects(containerB, ipA, onA.getLocalPort()));
         }
     }
 }

@@ -10,7 +10,13 @@ import dev.weft.net.dataplane.DataPlane;
 import dev.weft.net.dataplane.UnderlaySettings;
 import dev.weft.net.netlink.NetlinkClient;
 
+import dev.weft.net.netlink.NetNs;
+
+import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -49,5 +55,34 @@ public final class TestHosts {
                 new DataPlane(netlink, ns), UnderlaySettings.defaults()));
         cleanup.add(networks);
         return networks;
+    }
+
+    /** A listening TCP socket on {@code address} (port chosen by the kernel) inside namespace {@code ns}. */
+    public static ServerSocket listen(Path ns, Inet4Address address) throws IOException {
+        return NetNs.run(ns, () -> {
+            ServerSocket s = new ServerSocket();
+            s.bind(new InetSocketAddress(address, 0));
+            return s;
+        });
+    }
+
+    /** Whether a TCP connection from namespace {@code from} to {@code to}:{@code port} is accepted within 1 s. */
+    public static boolean connects(Path from, Inet4Address to, int port) {
+        try {
+            Socket s = NetNs.run(from, () -> {
+                Socket socket = new Socket();
+                try {
+                    socket.connect(new InetSocketAddress(to, port), 1000);
+                    return socket;
+                } catch (IOException e) {
+                    socket.close();
+                    throw e;
+                }
+            });
+            s.close();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
