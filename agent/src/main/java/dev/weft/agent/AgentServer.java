@@ -66,6 +66,7 @@ public final class AgentServer implements AutoCloseable {
     private final LocalAgentState local;
     private final DnsServer dns;
     private final ContainerWatch containers;
+    private final AgentOverlay overlay;
 
     /** The registrator and its Docker client, when running. */
     private record ContainerWatch(DockerClient client, Registrator registrator) implements AutoCloseable {
@@ -84,8 +85,9 @@ public final class AgentServer implements AutoCloseable {
 
     private AgentServer(AgentConfig config, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
                         ReplicatedStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns,
-                        ContainerWatch containers) {
+                        ContainerWatch containers, AgentOverlay overlay) {
         this.containers = containers;
+        this.overlay = overlay;
         this.local = local;
         this.dns = dns;
         this.config = config;
@@ -102,6 +104,15 @@ public final class AgentServer implements AutoCloseable {
      * @throws InterruptedException when interrupted while binding the HTTP port
      */
     public static AgentServer start(AgentConfig config) throws InterruptedException {
+        return start(config, OverlaySettings.off());
+    }
+
+    /**
+     * Starts the agent, and the overlay network on this host when {@code overlaySettings} enable it.
+     *
+     * @throws InterruptedException when interrupted while binding the HTTP port
+     */
+    public static AgentServer start(AgentConfig config, OverlaySettings overlaySettings) throws InterruptedException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("node", config.nodeName(), "dc", config.datacenter());
         new JvmMemoryMetrics().bindTo(registry);
@@ -115,6 +126,7 @@ public final class AgentServer implements AutoCloseable {
         DnsServer dns = null;
         HttpApiServer http = null;
         ContainerWatch containers = null;
+        AgentOverlay overlay = null;
         try {
             String advertiseHost;
             int raftPort;
@@ -163,16 +175,23 @@ public final class AgentServer implements AutoCloseable {
                         FeedProtocol.META_HTTP_ADDR, hostPort(httpHost, http.port())));
             }
             local.start();
+            if (overlaySettings.enabled()) {
+                overlay = AgentOverlay.start(overlaySettings, store, config.nodeName(), self.id(), config.dataDir(),
+                        addr, dns, registry);
+            }
             containers = startRegistrator(config, addr, local, registry);
             log.info("agent {} started as a {}: HTTP {}:{}, DNS {}, {}", config.nodeName(),
                     config.server() ? "server" : "client", http.address().getHostString(), http.port(),
                     dns == null ? "off" : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
                     config.server() ? "Raft " + ((RaftStore) store).address()
                             : "servers " + config.retryJoin());
-            return new AgentServer(config, registry, gc, store, http, info, local, dns, containers);
+            return new AgentServer(config, registry, gc, store, http, info, local, dns, containers, overlay);
         } catch (InterruptedException | RuntimeException e) {
             if (containers != null) {
                 containers.close();
+            }
+            if (overlay != null) {
+                overlay.close();
             }
             if (local != null) {
                 local.close();
@@ -334,6 +353,11 @@ public final class AgentServer implements AutoCloseable {
     }
 
     /** The DNS server (to add listeners, e.g. :53 on an overlay gateway), or null when DNS is off. */
+    /** This host's overlay networks, or null when the overlay is off. */
+    public dev.weft.net.host.HostNetworks overlayNetworks() {
+        return overlay == null ? null : overlay.networks();
+    }
+
     public DnsServer dns() {
         return dns;
     }
@@ -364,6 +388,9 @@ public final class AgentServer implements AutoCloseable {
         try {
             if (containers != null) {
                 containers.close();
+            }
+            if (overlay != null) {
+                overlay.close(); // leases stay until their TTL: a restarted agent keeps its subnets and traffic flows
             }
             local.close(leave);
             if (dns != null) {

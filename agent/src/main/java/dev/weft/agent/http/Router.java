@@ -96,6 +96,9 @@ final class Router {
 
         add(new Route(MetricsEndpoint.PATH, false, Set.of("GET"), "/v1/agent/metrics", new MetricsEndpoint(ctx)));
         add(new Route(SnapshotEndpoint.PATH, false, Set.of("GET", "PUT"), "/v1/snapshot", new SnapshotEndpoint(ctx)));
+        NetworkEndpoint networks = new NetworkEndpoint(ctx);
+        add(new Route(NetworkEndpoint.LIST, false, Set.of("GET"), "/v1/weft/network", networks));
+        add(new Route(NetworkEndpoint.ONE, true, Set.of("GET", "PUT", "DELETE"), "/v1/weft/network", networks));
         InternalEndpoint internal = new InternalEndpoint(ctx);
         add(new Route(FeedProtocol.FEED, false, Set.of("GET"), "/v1/internal", internal));
         add(new Route(FeedProtocol.BARRIER, false, Set.of("GET"), "/v1/internal", internal));

@@ -31,7 +31,6 @@ import dev.weft.net.netlink.VxlanSpec;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -119,14 +118,7 @@ final class OverlayPlanner {
 
     /** The first host address of a subnet: the gateway, held by the bridge. */
     static Inet4Address gateway(IpPrefix subnet) {
-        byte[] b = subnet.address().getAddress();
-        int v = ((b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff)) + 1;
-        try {
-            return (Inet4Address) InetAddress.getByAddress(new byte[] {
-                    (byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
-        } catch (UnknownHostException e) {
-            throw new AssertionError(e);
-        }
+        return HostLease.gateway(subnet);
     }
 
     /**

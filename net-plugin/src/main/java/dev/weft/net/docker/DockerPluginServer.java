@@ -1,5 +1,7 @@
 package dev.weft.net.docker;
 
+import dev.weft.net.host.HostNetworks;
+
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -65,7 +67,7 @@ public final class DockerPluginServer implements AutoCloseable {
     }
 
     /** Serves the driver for {@code host} on {@code settings.socket()}. */
-    public static DockerPluginServer start(DockerPluginSettings settings, HostOverlay host) {
+    public static DockerPluginServer start(DockerPluginSettings settings, HostNetworks host) {
         AtomicInteger n = new AtomicInteger();
         ExecutorService workers = Executors.newFixedThreadPool(WORKERS, r -> {
             Thread t = new Thread(r, "weft-docker-" + n.incrementAndGet());
@@ -74,7 +76,7 @@ public final class DockerPluginServer implements AutoCloseable {
         });
         DockerPluginServer server = null;
         try {
-            server = new DockerPluginServer(settings.socket(), new DockerRemoteApi(host, settings, workers), workers);
+            server = new DockerPluginServer(settings.socket(), new DockerRemoteApi(host, settings), workers);
             server.bind();
             return server;
         } catch (RuntimeException | Error e) {

@@ -1,5 +1,7 @@
 package dev.weft.net.docker;
 
+import dev.weft.net.model.HostLease;
+
 import dev.weft.net.netlink.IpPrefix;
 
 import java.net.Inet4Address;
@@ -79,7 +81,7 @@ final class DockerPools {
 
     /** The first host address of a subnet: the host's gateway (the address of its bridge). */
     static Inet4Address gateway(IpPrefix subnet) {
-        return toInet(toInt(subnet.address()) + 1);
+        return HostLease.gateway(subnet);
     }
 
     static String withLength(InetAddress address, int length) {

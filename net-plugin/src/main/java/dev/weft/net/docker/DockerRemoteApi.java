@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.weft.net.control.ControlView;
+import dev.weft.net.host.HostNetworks;
+import dev.weft.net.host.HostOverlay;
 import dev.weft.net.control.NetworkRequest;
-import dev.weft.net.dataplane.Reconciliation;
 import dev.weft.net.model.Endpoint;
 import dev.weft.net.model.HostLease;
 import dev.weft.net.model.Network;
@@ -28,7 +28,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 
 /**
  * libnetwork's remote network driver and remote IPAM driver protocols as plain calls: {@link #handle} takes a
@@ -77,22 +76,18 @@ public final class DockerRemoteApi implements AutoCloseable {
         JsonNode serve(JsonNode request);
     }
 
+    private final HostNetworks networks;
     private final HostOverlay host;
     private final DockerNetworkIds ids;
-    private final Executor background;
     private final Map<String, Call> calls = new HashMap<>();
     /** Pools handed out without a network yet (between RequestPool and CreateNetwork), to plan around. */
     private final Set<IpPrefix> pendingPools = ConcurrentHashMap.newKeySet();
-    /** Lease-change subscriptions of the networks this host has reconciled (network name → subscription). */
-    private final Map<String, ControlView.Subscription> watched = new ConcurrentHashMap<>();
 
-    /**
-     * @param background where re-reconciliations after lease changes run (never the store's applying thread)
-     */
-    public DockerRemoteApi(HostOverlay host, DockerPluginSettings settings, Executor background) {
-        this.host = Objects.requireNonNull(host, "host");
+    /** @param networks this host's networks (joined on CreateNetwork and Join, kept reconciled by it) */
+    public DockerRemoteApi(HostNetworks networks, DockerPluginSettings settings) {
+        this.networks = Objects.requireNonNull(networks, "networks");
+        this.host = networks.overlay();
         this.ids = new DockerNetworkIds(settings.networkIdsFile());
-        this.background = Objects.requireNonNull(background, "background");
         calls.put("/Plugin.Activate", r -> object().set("Implements",
                 NODES.arrayNode().add("NetworkDriver").add("IpamDriver")));
         calls.put("/NetworkDriver.GetCapabilities", r -> object().put("Scope", "global")
@@ -152,11 +147,9 @@ public final class DockerRemoteApi implements AutoCloseable {
         return new Answer(status, object().put("Err", message));
     }
 
-    /** Stops watching lease changes (the networks and their devices stay). */
+    /** Nothing to release: the host's networks (and their watches) belong to {@link HostNetworks}. */
     @Override
     public void close() {
-        watched.values().forEach(ControlView.Subscription::close);
-        watched.clear();
     }
 
     // ---------------------------------------------------------------- IPAM driver
@@ -348,12 +341,7 @@ public final class DockerRemoteApi implements AutoCloseable {
                     brief(dockerId), brief(n.name()));
             return object();
         }
-        ControlView.Subscription s = watched.remove(n.name());
-        if (s != null) {
-            s.close();
-        }
-        host.dataPlane().remove(n);
-        host.keeper().release(n.name());
+        networks.leave(n.name());
         List<HostLease> others = host.view().leases(n.name());
         String outcome;
         if (!others.isEmpty()) {
@@ -414,14 +402,11 @@ public final class DockerRemoteApi implements AutoCloseable {
         String endpointId = required(r, "EndpointID");
         Endpoint e = host.ipam().find(n.name(), endpointId).orElseThrow(() -> new IllegalArgumentException(
                 "unknown endpoint " + endpointId + " of network " + n.name()));
-        HostLease lease = host.keeper().lease(n.name());
-        Reconciliation done = host.dataPlane().reconcile(n, lease, host.view().leases(n.name()), host.underlay());
-        watch(n.name());
+        HostLease lease = networks.join(n.name());
         String srcName = host.dataPlane().prepareVeth(n, lease, e);
         Inet4Address gateway = DockerPools.gateway(lease.subnet());
-        LOG.info("docker: joined endpoint {} ({}) to network {} via {}, sandbox {}{}", brief(endpointId),
-                e.ip().getHostAddress(), brief(n.name()), srcName, text(r, "SandboxKey"),
-                done.unchanged() ? "" : " (devices reconciled: " + done.changes().size() + " changes)");
+        LOG.info("docker: joined endpoint {} ({}) to network {} via {}, sandbox {}", brief(endpointId),
+                e.ip().getHostAddress(), brief(n.name()), srcName, text(r, "SandboxKey"));
         ObjectNode answer = object();
         answer.set("InterfaceName", object().put("SrcName", srcName).put("DstPrefix", "eth"));
         answer.put("Gateway", gateway.getHostAddress());
@@ -439,31 +424,6 @@ public final class DockerRemoteApi implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    /** Re-reconciles the network on this host after every lease change (other hosts coming and going). */
-    private void watch(String name) {
-        watched.computeIfAbsent(name, k -> host.view().onLeasesChanged(k, () -> background.execute(() -> {
-            try {
-                reconcile(k);
-            } catch (RuntimeException ex) {
-                LOG.warn("docker: reconciling network {} after a lease change failed: {}", k, ex.toString());
-            }
-        })));
-    }
-
-    private void reconcile(String name) {
-        Optional<Network> n = host.view().network(name);
-        Optional<HostLease> lease = host.keeper().current(name);
-        if (n.isEmpty() || lease.isEmpty() || !watched.containsKey(name)) {
-            return;
-        }
-        Reconciliation done = host.dataPlane().reconcile(n.get(), lease.get(), host.view().leases(name),
-                host.underlay());
-        if (!done.unchanged()) {
-            LOG.info("docker: network {} reconciled after a lease change: {} changes", name,
-                    done.changes().size());
-        }
-    }
 
     private Optional<Network> networkFor(String dockerId) {
         Optional<String> name = ids.name(dockerId);

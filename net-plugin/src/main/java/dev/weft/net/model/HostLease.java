@@ -26,6 +26,23 @@ public record HostLease(String network, String host, IpPrefix subnet, Inet4Addre
         Objects.requireNonNull(vtepMac, "vtepMac");
     }
 
+    /** This host's gateway in the network: the first host address of its subnet, held by its bridge. */
+    public Inet4Address gateway() {
+        return gateway(subnet);
+    }
+
+    /** The first host address of a subnet. */
+    public static Inet4Address gateway(IpPrefix subnet) {
+        byte[] b = subnet.address().getAddress();
+        int v = ((b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff)) + 1;
+        try {
+            return (Inet4Address) java.net.InetAddress.getByAddress(new byte[] {
+                    (byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /**
      * A locally administered unicast MAC derived from (host ID, network ID): stable across restarts, distinct
      * per host and network with overwhelming probability (40 bits of a SHA-256).

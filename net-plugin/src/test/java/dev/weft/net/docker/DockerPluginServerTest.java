@@ -25,6 +25,8 @@ import dev.weft.net.model.Network;
 import dev.weft.net.netlink.IpPrefix;
 import dev.weft.net.netlink.Link;
 import dev.weft.net.netlink.LinkAddress;
+import dev.weft.net.host.HostNetworks;
+import dev.weft.net.host.HostOverlay;
 import dev.weft.net.netlink.NetlinkClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,7 +63,7 @@ class DockerPluginServerTest {
     private NetlinkClient netlink;
     private RaftStore store;
     private ControlSettings settings;
-    private HostOverlay hostA;
+    private HostNetworks hostA;
     private DockerPluginServer server;
 
     @BeforeEach
@@ -100,13 +102,16 @@ class DockerPluginServerTest {
     }
 
     /** A simulated host's overlay parts on the shared store (the data plane is always the namespace's). */
-    private HostOverlay host(String name, Inet4Address underlay) {
+    private HostNetworks host(String name, Inet4Address underlay) {
         LeaseKeeper keeper = new LeaseKeeper(store, settings, prefix + name, prefix + name, underlay,
                 dir.resolve(name + "-net-session"));
         keeper.start();
         cleanup.add(keeper);
-        return new HostOverlay(new NetworkRegistry(store, settings), keeper, new EndpointIpam(store, keeper, settings),
-                new ControlView(store), settings, new DataPlane(netlink, ns), UnderlaySettings.defaults());
+        HostNetworks networks = new HostNetworks(new HostOverlay(new NetworkRegistry(store, settings), keeper,
+                new EndpointIpam(store, keeper, settings), new ControlView(store), settings, new DataPlane(netlink, ns),
+                UnderlaySettings.defaults()));
+        cleanup.add(networks);
+        return networks;
     }
 
     @Test
@@ -133,11 +138,11 @@ class DockerPluginServerTest {
                 + "\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{\"vni\":\"4242\"}},"
                 + "\"IPv4Data\":[{\"AddressSpace\":\"weft\",\"Pool\":\"10.192.0.0/16\",\"Gateway\":\"10.192.0.1/24\"}],"
                 + "\"IPv6Data\":[]}").toString());
-        Network network = hostA.view().network(networkId).orElseThrow();
+        Network network = hostA.overlay().view().network(networkId).orElseThrow();
         assertEquals(networkId, network.id());
         assertEquals(IpPrefix.parse("10.192.0.0/16"), network.cidr());
         assertEquals(4242, network.vni());
-        assertEquals(IpPrefix.parse("10.192.0.0/24"), hostA.keeper().current(networkId).orElseThrow().subnet());
+        assertEquals(IpPrefix.parse("10.192.0.0/24"), hostA.overlay().keeper().current(networkId).orElseThrow().subnet());
 
         // docker run --network …: address, endpoint, join
         String address = ok("/IpamDriver.RequestAddress", "{\"PoolID\":\"" + poolId
@@ -149,14 +154,14 @@ class DockerPluginServerTest {
                 + "\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":{}}");
         assertEquals("02:42:0a:c0:00:02", created.get("Interface").get("MacAddress").asText());
         assertFalse(created.get("Interface").has("Address"), created.toString());
-        Endpoint endpoint = hostA.ipam().find(networkId, endpointId).orElseThrow();
+        Endpoint endpoint = hostA.overlay().ipam().find(networkId, endpointId).orElseThrow();
         assertEquals("10.192.0.2", endpoint.ip().getHostAddress());
         // dockerd restarting asks again for the addresses its endpoints hold
         assertEquals("10.192.0.2/24", ok("/IpamDriver.RequestAddress", "{\"PoolID\":\"" + poolId
                 + "\",\"Address\":\"10.192.0.2\",\"Options\":{}}").get("Address").asText());
         assertEquals(500, call("/IpamDriver.RequestAddress", "{\"PoolID\":\"" + poolId
                 + "\",\"Address\":\"10.192.0.77\"}").status(), "--ip is not supported");
-        assertEquals(1, hostA.ipam().endpoints(networkId).size());
+        assertEquals(1, hostA.overlay().ipam().endpoints(networkId).size());
         assertEquals("{\"Value\":{}}", ok("/NetworkDriver.EndpointOperInfo", "{\"NetworkID\":\"" + networkId
                 + "\",\"EndpointID\":\"" + endpointId + "\"}").toString());
 
@@ -190,17 +195,17 @@ class DockerPluginServerTest {
                 + "\",\"EndpointID\":\"" + endpointId + "\"}").toString());
         assertEquals("{}", ok("/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" + poolId
                 + "\",\"Address\":\"10.192.0.2\"}").toString());
-        assertEquals(List.of(), hostA.ipam().endpoints(networkId));
+        assertEquals(List.of(), hostA.overlay().ipam().endpoints(networkId));
 
         // docker network rm
         assertEquals("{}", ok("/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" + networkId + "\"}").toString());
-        assertEquals(List.of(), hostA.view().networks());
+        assertEquals(List.of(), hostA.overlay().view().networks());
         assertTrue(netlink.link("wfb4242").isEmpty());
         assertTrue(netlink.link("wfv4242").isEmpty());
         assertEquals("{}", ok("/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" + poolId
                 + "\",\"Address\":\"10.192.0.1\"}").toString());
         assertEquals("{}", ok("/IpamDriver.ReleasePool", "{\"PoolID\":\"" + poolId + "\"}").toString());
-        assertEquals(List.of(), hostA.view().endpoints());
+        assertEquals(List.of(), hostA.overlay().view().endpoints());
     }
 
     @Test
@@ -218,9 +223,10 @@ class DockerPluginServerTest {
                 .asText());
 
         // host B: docker network create -d weft --ipam-driver weft --subnet 10.192.0.0/16 -o name=blue
-        HostOverlay hostB = host("b", TestStore.ip("192.168.214.2"));
-        try (DockerRemoteApi b = new DockerRemoteApi(hostB, new DockerPluginSettings(dir.resolve("unused.sock"),
-                dir.resolve("b-docker-networks.json")), Runnable::run)) {
+        HostNetworks networksB = host("b", TestStore.ip("192.168.214.2"));
+        HostOverlay hostB = networksB.overlay();
+        try (DockerRemoteApi b = new DockerRemoteApi(networksB, new DockerPluginSettings(dir.resolve("unused.sock"),
+                dir.resolve("b-docker-networks.json")))) {
             JsonNode pool = direct(b, "/IpamDriver.RequestPool",
                     "{\"AddressSpace\":\"weft\",\"Pool\":\"10.192.0.0/16\"}");
             assertEquals(poolId, pool.get("PoolID").asText());
@@ -260,7 +266,7 @@ class DockerPluginServerTest {
             assertEquals(List.of(), hostB.ipam().endpoints("blue"));
         }
         ok("/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" + idA + "\"}");
-        assertEquals(List.of(), hostA.view().networks());
+        assertEquals(List.of(), hostA.overlay().view().networks());
     }
 
     @Test

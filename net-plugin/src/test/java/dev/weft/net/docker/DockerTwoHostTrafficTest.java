@@ -19,6 +19,8 @@ import dev.weft.net.dataplane.UnderlaySettings;
 import dev.weft.net.docker.DockerTestSupport.Reply;
 import dev.weft.net.netlink.IpPrefix;
 import dev.weft.net.netlink.NetNs;
+import dev.weft.net.host.HostNetworks;
+import dev.weft.net.host.HostOverlay;
 import dev.weft.net.netlink.NetlinkClient;
 import dev.weft.net.netlink.Route;
 import org.junit.jupiter.api.AfterEach;
@@ -99,9 +101,10 @@ class DockerTwoHostTrafficTest {
                 dir.resolve("h" + n + "-net-session"));
         keeper.start();
         cleanup.add(keeper);
-        HostOverlay overlay = new HostOverlay(new NetworkRegistry(store, settings), keeper,
+        HostNetworks overlay = new HostNetworks(new HostOverlay(new NetworkRegistry(store, settings), keeper,
                 new EndpointIpam(store, keeper, settings), new ControlView(store), settings, new DataPlane(nl, ns),
-                UnderlaySettings.defaults());
+                UnderlaySettings.defaults()));
+        cleanup.add(overlay);
         DockerPluginServer server = DockerPluginServer.start(new DockerPluginSettings(
                 dir.resolve("h" + n + "/weft.sock"), dir.resolve("h" + n + "-docker-networks.json")), overlay);
         cleanup.add(server);

@@ -1,4 +1,4 @@
-package dev.weft.net.docker;
+package dev.weft.net.host;
 
 import dev.weft.net.control.ControlSettings;
 import dev.weft.net.control.ControlView;
