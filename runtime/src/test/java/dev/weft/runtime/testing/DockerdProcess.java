@@ -34,7 +34,7 @@ final class DockerdProcess {
     static final String IMAGE = "weft-test/busybox";
     private static final Path BUSYBOX = Path.of("/bin/busybox");
     private static final List<String> APPLETS = List.of("sh", "httpd", "nc", "ip", "ping", "true", "false", "sleep",
-            "cat", "echo", "wget", "ls", "kill", "env", "hostname");
+            "cat", "echo", "wget", "ls", "kill", "env", "hostname", "nslookup", "mkdir");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     static final Duration CLI_TIMEOUT = Duration.ofSeconds(120);
