@@ -46,6 +46,7 @@ final class AgentOverlay implements AutoCloseable {
     private volatile DockerPluginServer docker;
     private final DnsServer dns;
     private final Set<InetSocketAddress> dnsListeners = new HashSet<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private AgentOverlay(NetlinkClient netlink, LeaseKeeper keeper, HostNetworks networks, DnsServer dns) {
         this.netlink = netlink;
@@ -170,16 +171,32 @@ final class AgentOverlay implements AutoCloseable {
         }
     }
 
+    /** A graceful leave of this host: devices removed, leases and endpoints released at once; then {@link #close}. */
+    void leave() {
+        try {
+            if (docker != null) {
+                docker.close();
+                docker = null;
+            }
+            networks.leaveAll();
+        } finally {
+            close();
+        }
+    }
+
     /** Stops serving; devices, leases and running containers' traffic stay (a restart re-adopts them). */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             if (docker != null) {
                 docker.close();
             }
         } finally {
             networks.close();
-            keeper.close();
+            keeper.close(); // a no-op after a leave
             synchronized (this) {
                 if (dns != null) {
                     dnsListeners.forEach(dns::removeListener);

@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -80,6 +81,7 @@ public final class AgentServer implements AutoCloseable {
         }
     }
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final List<Runnable> closeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** How long a client agent's feed request waits for new entries: also its heartbeat to the servers. */
     static final Duration CLIENT_FEED_WAIT = Duration.ofSeconds(2);
 
@@ -185,7 +187,10 @@ public final class AgentServer implements AutoCloseable {
                     dns == null ? "off" : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
                     config.server() ? "Raft " + ((RaftStore) store).address()
                             : "servers " + config.retryJoin());
-            return new AgentServer(config, registry, gc, store, http, info, local, dns, containers, overlay);
+            AgentServer agent = new AgentServer(config, registry, gc, store, http, info, local, dns, containers,
+                    overlay);
+            http.onLeave(agent::leave);
+            return agent;
         } catch (InterruptedException | RuntimeException e) {
             if (containers != null) {
                 containers.close();
@@ -377,6 +382,25 @@ public final class AgentServer implements AutoCloseable {
         close(true);
     }
 
+    /** Runs {@code listener} once the agent has stopped (on the thread that stopped it). */
+    public void onClose(Runnable listener) {
+        closeListeners.add(listener);
+    }
+
+    /**
+     * A graceful leave ({@code PUT /v1/agent/leave}, {@code weft leave}): the host leaves its overlay networks at
+     * once (devices removed, leases and endpoint addresses released, so other hosts drop their routes now), then
+     * the agent stops on another thread, marking its node as left.
+     */
+    public void leave() {
+        log.info("agent {}: graceful leave", config.nodeName());
+        if (overlay != null) {
+            overlay.leave();
+        }
+        Thread t = new Thread(() -> close(true), "weft-leave");
+        t.start();
+    }
+
     /**
      * Stops the agent. With {@code leave}, the node is first marked as having left (services leave answers at
      * once); without it, the catalog learns of the stop only through the node-health timeout, as after a crash.
@@ -403,6 +427,7 @@ public final class AgentServer implements AutoCloseable {
             } finally {
                 gcMetrics.close();
                 registry.close();
+                closeListeners.forEach(Runnable::run);
             }
         }
     }

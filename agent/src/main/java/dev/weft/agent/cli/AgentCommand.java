@@ -172,6 +172,10 @@ public final class AgentCommand implements Callable<Integer> {
         }
         banner(agent, tempDir != null);
         CountDownLatch stopped = new CountDownLatch(1);
+        agent.onClose(() -> {
+            deleteQuietly(tempDir);
+            stopped.countDown(); // a graceful leave (weft leave) stopped it: exit 0
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("caught shutdown signal, leaving gracefully");
             try {

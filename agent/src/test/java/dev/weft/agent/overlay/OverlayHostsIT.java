@@ -420,6 +420,27 @@ class OverlayHostsIT {
         assertEquals(containers, hostEnds, "veths left behind:\n" + links);
     }
 
+    @Test
+    @Order(7)
+    void aGracefulLeaveDropsTheHostsRoutesEverywhereAtOnce() throws Exception {
+        String subnetB = null;
+        for (JsonNode l : JSON.readTree(h1.weft("network", "inspect", "blue")).path("Leases")) {
+            if (l.path("Host").asText().equals("h2")) {
+                subnetB = l.path("Subnet").asText();
+            }
+        }
+        assertTrue(subnetB != null && routes(h1).contains(subnetB), routes(h1));
+        assertEquals("Graceful leave complete", h2.weft("leave").strip());
+        assertTrue(h2.agent.waitFor(30, TimeUnit.SECONDS), "h2's agent did not exit after leaving");
+        assertEquals(0, h2.agent.exitValue());
+        String gone = subnetB;
+        // well under the 10 s lease TTL: the leave released the lease, it did not wait for it to expire
+        Poll.until(Duration.ofSeconds(5), () -> "h1 to drop its route to " + gone + ": " + routes(h1),
+                () -> routes(h1).contains(gone) ? null : true);
+        String links = run(List.of(ip, "-n", h2.ns, "-o", "link", "show"));
+        assertTrue(links.lines().noneMatch(l -> l.matches("\\d+: wf[bv]\\d+.*")), "h2 kept its devices:\n" + links);
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     /**
