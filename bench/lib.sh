@@ -15,15 +15,19 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---- cleanup: only the processes this script started, by PID ----------------------------------------------
+# A script may define bench_before_stop (runs while its processes are still up) and bench_after_stop (runs once
+# they are gone, before the work directory is removed); their failures are logged, not fatal.
 bench_cleanup() {
     local rc=$? pid i
     trap - EXIT INT TERM
+    if declare -F bench_before_stop >/dev/null; then bench_before_stop || log "cleanup: bench_before_stop failed"; fi
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do
         for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    if declare -F bench_after_stop >/dev/null; then bench_after_stop || log "cleanup: bench_after_stop failed"; fi
     rm -rf "$WORK"
     log "stopped ${#PIDS[@]} processes; logs and results in ${OUT#"$ROOT"/}"
     exit "$rc"

@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -66,6 +67,7 @@ public final class AgentServer implements AutoCloseable {
     private final LocalAgentState local;
     private final DnsServer dns;
     private final ContainerWatch containers;
+    private final AgentOverlay overlay;
 
     /** The registrator and its Docker client, when running. */
     private record ContainerWatch(DockerClient client, Registrator registrator) implements AutoCloseable {
@@ -79,13 +81,15 @@ public final class AgentServer implements AutoCloseable {
         }
     }
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final List<Runnable> closeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** How long a client agent's feed request waits for new entries: also its heartbeat to the servers. */
     static final Duration CLIENT_FEED_WAIT = Duration.ofSeconds(2);
 
     private AgentServer(AgentConfig config, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
                         ReplicatedStore store, HttpApiServer http, AgentInfo info, LocalAgentState local, DnsServer dns,
-                        ContainerWatch containers) {
+                        ContainerWatch containers, AgentOverlay overlay) {
         this.containers = containers;
+        this.overlay = overlay;
         this.local = local;
         this.dns = dns;
         this.config = config;
@@ -102,6 +106,15 @@ public final class AgentServer implements AutoCloseable {
      * @throws InterruptedException when interrupted while binding the HTTP port
      */
     public static AgentServer start(AgentConfig config) throws InterruptedException {
+        return start(config, OverlaySettings.off());
+    }
+
+    /**
+     * Starts the agent, and the overlay network on this host when {@code overlaySettings} enable it.
+     *
+     * @throws InterruptedException when interrupted while binding the HTTP port
+     */
+    public static AgentServer start(AgentConfig config, OverlaySettings overlaySettings) throws InterruptedException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("node", config.nodeName(), "dc", config.datacenter());
         new JvmMemoryMetrics().bindTo(registry);
@@ -115,6 +128,7 @@ public final class AgentServer implements AutoCloseable {
         DnsServer dns = null;
         HttpApiServer http = null;
         ContainerWatch containers = null;
+        AgentOverlay overlay = null;
         try {
             String advertiseHost;
             int raftPort;
@@ -163,16 +177,26 @@ public final class AgentServer implements AutoCloseable {
                         FeedProtocol.META_HTTP_ADDR, hostPort(httpHost, http.port())));
             }
             local.start();
+            if (overlaySettings.enabled()) {
+                overlay = AgentOverlay.start(overlaySettings, store, config.nodeName(), self.id(), config.dataDir(),
+                        addr, dns, registry);
+            }
             containers = startRegistrator(config, addr, local, registry);
             log.info("agent {} started as a {}: HTTP {}:{}, DNS {}, {}", config.nodeName(),
                     config.server() ? "server" : "client", http.address().getHostString(), http.port(),
                     dns == null ? "off" : dns.udpAddress().getHostString() + ":" + dns.udpAddress().getPort(),
                     config.server() ? "Raft " + ((RaftStore) store).address()
                             : "servers " + config.retryJoin());
-            return new AgentServer(config, registry, gc, store, http, info, local, dns, containers);
+            AgentServer agent = new AgentServer(config, registry, gc, store, http, info, local, dns, containers,
+                    overlay);
+            http.onLeave(agent::leave);
+            return agent;
         } catch (InterruptedException | RuntimeException e) {
             if (containers != null) {
                 containers.close();
+            }
+            if (overlay != null) {
+                overlay.close();
             }
             if (local != null) {
                 local.close();
@@ -334,6 +358,11 @@ public final class AgentServer implements AutoCloseable {
     }
 
     /** The DNS server (to add listeners, e.g. :53 on an overlay gateway), or null when DNS is off. */
+    /** This host's overlay networks, or null when the overlay is off. */
+    public dev.weft.net.host.HostNetworks overlayNetworks() {
+        return overlay == null ? null : overlay.networks();
+    }
+
     public DnsServer dns() {
         return dns;
     }
@@ -353,6 +382,25 @@ public final class AgentServer implements AutoCloseable {
         close(true);
     }
 
+    /** Runs {@code listener} once the agent has stopped (on the thread that stopped it). */
+    public void onClose(Runnable listener) {
+        closeListeners.add(listener);
+    }
+
+    /**
+     * A graceful leave ({@code PUT /v1/agent/leave}, {@code weft leave}): the host leaves its overlay networks at
+     * once (devices removed, leases and endpoint addresses released, so other hosts drop their routes now), then
+     * the agent stops on another thread, marking its node as left.
+     */
+    public void leave() {
+        log.info("agent {}: graceful leave", config.nodeName());
+        if (overlay != null) {
+            overlay.leave();
+        }
+        Thread t = new Thread(() -> close(true), "weft-leave");
+        t.start();
+    }
+
     /**
      * Stops the agent. With {@code leave}, the node is first marked as having left (services leave answers at
      * once); without it, the catalog learns of the stop only through the node-health timeout, as after a crash.
@@ -365,6 +413,9 @@ public final class AgentServer implements AutoCloseable {
             if (containers != null) {
                 containers.close();
             }
+            if (overlay != null) {
+                overlay.close(); // leases stay until their TTL: a restarted agent keeps its subnets and traffic flows
+            }
             local.close(leave);
             if (dns != null) {
                 dns.close();
@@ -376,6 +427,7 @@ public final class AgentServer implements AutoCloseable {
             } finally {
                 gcMetrics.close();
                 registry.close();
+                closeListeners.forEach(Runnable::run);
             }
         }
     }

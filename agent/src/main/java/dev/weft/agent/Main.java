@@ -5,6 +5,8 @@ import dev.weft.agent.cli.CatalogCommand;
 import dev.weft.agent.cli.CliFailure;
 import dev.weft.agent.cli.CliIo;
 import dev.weft.agent.cli.KvCommand;
+import dev.weft.agent.cli.LeaveCommand;
+import dev.weft.agent.cli.NetworkCommand;
 import dev.weft.agent.cli.MembersCommand;
 import dev.weft.agent.cli.OperatorCommand;
 import dev.weft.agent.cli.ServicesCommand;
@@ -28,7 +30,7 @@ import java.util.concurrent.Callable;
         description = "Service discovery and overlay networking for container hosts.",
         subcommands = {AgentCommand.class, KvCommand.class, MembersCommand.class, OperatorCommand.class,
                 SnapshotCommand.class, VersionCommand.class, CatalogCommand.class, ServicesCommand.class,
-                HelpCommand.class})
+                NetworkCommand.class, LeaveCommand.class, HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

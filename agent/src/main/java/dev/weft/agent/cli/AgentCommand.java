@@ -3,6 +3,7 @@ package dev.weft.agent.cli;
 import dev.weft.agent.AgentConfig;
 import dev.weft.agent.AgentServer;
 import dev.weft.agent.DiscoveryConfig;
+import dev.weft.agent.OverlaySettings;
 import dev.weft.agent.RegistratorSettings;
 import dev.weft.agent.http.GoDuration;
 import dev.weft.agent.Version;
@@ -125,6 +126,34 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Deregister on every container exit, or only on exit code 0 (always)")
     String deregister;
 
+    @Option(names = {"-overlay", "--overlay"}, description = "Run the overlay network on this host (root): VXLAN "
+            + "networks shared by all hosts, a Docker network/IPAM driver and the socket weft-cni calls")
+    boolean overlay;
+    @Option(names = {"-overlay-underlay", "--overlay-underlay"}, paramLabel = "IP",
+            description = "Address other hosts send this host's VXLAN packets to (default: the -bind address)")
+    String overlayUnderlay;
+    @Option(names = {"-overlay-underlay-mtu", "--overlay-underlay-mtu"}, paramLabel = "BYTES",
+            description = "Underlay MTU (default: the underlay device's); containers get 50 less")
+    Integer overlayMtu;
+    @Option(names = {"-overlay-vxlan-port", "--overlay-vxlan-port"}, paramLabel = "PORT",
+            description = "VXLAN UDP port (4789)")
+    Integer overlayVxlanPort;
+    @Option(names = {"-overlay-docker-socket", "--overlay-docker-socket"}, paramLabel = "PATH|none",
+            description = "Docker network + IPAM driver socket (" + "/run/docker/plugins/weft.sock)")
+    String overlayDockerSocket;
+    @Option(names = {"-overlay-cni-socket", "--overlay-cni-socket"}, paramLabel = "PATH|none",
+            description = "Socket weft-cni calls (/run/weft/cni.sock)")
+    String overlayCniSocket;
+    @Option(names = {"-overlay-lease-ttl", "--overlay-lease-ttl"}, paramLabel = "DURATION",
+            description = "How long a dead host keeps its subnets (30s, at least 10s)")
+    String overlayLeaseTtl;
+    @Option(names = {"-overlay-reconcile-interval", "--overlay-reconcile-interval"}, paramLabel = "DURATION",
+            description = "Full kernel reconciliation every DURATION (30s)")
+    String overlayReconcileInterval;
+    @Option(names = {"-overlay-gateway-dns", "--overlay-gateway-dns"}, arity = "0..1", paramLabel = "true|false",
+            fallbackValue = "true", description = "DNS also answers on each gateway address, port 53 (true)")
+    Boolean overlayGatewayDns;
+
     public AgentCommand(CliIo io) {
         this.io = io;
     }
@@ -132,16 +161,21 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AgentConfig cfg = config();
+        OverlaySettings overlaySettings = overlaySettings();
         Path tempDir = dev ? cfg.dataDir() : null;
         AgentServer agent;
         try {
-            agent = AgentServer.start(cfg);
+            agent = AgentServer.start(cfg, overlaySettings);
         } catch (StoreException | IllegalArgumentException e) {
             deleteQuietly(tempDir);
             throw new CliFailure("Error starting agent: " + e.getMessage());
         }
         banner(agent, tempDir != null);
         CountDownLatch stopped = new CountDownLatch(1);
+        agent.onClose(() -> {
+            deleteQuietly(tempDir);
+            stopped.countDown(); // a graceful leave (weft leave) stopped it: exit 0
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("caught shutdown signal, leaving gracefully");
             try {
@@ -204,6 +238,43 @@ public final class AgentCommand implements Callable<Integer> {
             cfg = cfg.withLogSegmentBytes(logSegmentBytes);
         }
         return cfg.withDiscovery(discovery(cfg.clientAddr()));
+    }
+
+    OverlaySettings overlaySettings() {
+        OverlaySettings o = OverlaySettings.off();
+        boolean any = overlayUnderlay != null || overlayMtu != null || overlayVxlanPort != null
+                || overlayDockerSocket != null || overlayCniSocket != null || overlayLeaseTtl != null
+                || overlayReconcileInterval != null || overlayGatewayDns != null;
+        if (!overlay) {
+            if (any) {
+                throw new ParameterException(spec.commandLine(), "-overlay-* flags need -overlay");
+            }
+            return o;
+        }
+        try {
+            o = o.withEnabled(true)
+                    .withSockets(socket(overlayDockerSocket, OverlaySettings.DEFAULT_DOCKER_SOCKET),
+                            socket(overlayCniSocket, OverlaySettings.DEFAULT_CNI_SOCKET))
+                    .withUnderlay(overlayUnderlay, overlayVxlanPort != null ? overlayVxlanPort : o.vxlanPort(),
+                            overlayMtu != null ? overlayMtu : 0)
+                    .withTimers(overlayLeaseTtl != null ? duration("-overlay-lease-ttl", overlayLeaseTtl) : o.leaseTtl(),
+                            overlayReconcileInterval != null
+                                    ? duration("-overlay-reconcile-interval", overlayReconcileInterval)
+                                    : o.reconcileInterval())
+                    .withGatewayDns(overlayGatewayDns == null || overlayGatewayDns);
+        } catch (ParameterException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        return o;
+    }
+
+    private static Path socket(String flag, Path defaultPath) {
+        if (flag == null) {
+            return defaultPath;
+        }
+        return flag.equals("none") || flag.isBlank() ? null : Path.of(flag);
     }
 
     /** A client's -retry-join: host[:port] of a server's HTTP API (port 8500 when left out). */

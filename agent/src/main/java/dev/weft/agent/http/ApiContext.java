@@ -23,6 +23,8 @@ final class ApiContext {
     final Clock clock;
     /** This agent's own services and checks; null where the API runs without them (some tests). */
     final LocalAgentState local;
+    /** What {@code PUT /v1/agent/leave} runs (the agent's graceful leave); null where the API runs without one. */
+    volatile Runnable leaveAction;
 
     ApiContext(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry, Executor blockingExecutor,
                Clock clock, LocalAgentState local) {

@@ -37,7 +37,11 @@ public final class HttpApiServer implements AutoCloseable {
     private final ExecutorService blocking;
     private final Channel serverChannel;
 
-    private HttpApiServer(EventLoopGroup boss, EventLoopGroup workers, ExecutorService blocking, Channel ch) {
+    private final ApiContext ctx;
+
+    private HttpApiServer(EventLoopGroup boss, EventLoopGroup workers, ExecutorService blocking, Channel ch,
+                          ApiContext ctx) {
+        this.ctx = ctx;
         this.boss = boss;
         this.workers = workers;
         this.blocking = blocking;
@@ -86,13 +90,18 @@ public final class HttpApiServer implements AutoCloseable {
                         }
                     });
             Channel ch = b.bind(host, port).sync().channel();
-            return new HttpApiServer(boss, workers, blocking, ch);
+            return new HttpApiServer(boss, workers, blocking, ch, ctx);
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             blocking.shutdownNow();
             throw e;
         }
+    }
+
+    /** What {@code PUT /v1/agent/leave} runs: the agent's graceful leave. */
+    public void onLeave(Runnable action) {
+        ctx.leaveAction = action;
     }
 
     public InetSocketAddress address() {

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** Maps a path to its route: exact paths first, then the longest matching prefix. */
 final class Router {
@@ -96,6 +97,20 @@ final class Router {
 
         add(new Route(MetricsEndpoint.PATH, false, Set.of("GET"), "/v1/agent/metrics", new MetricsEndpoint(ctx)));
         add(new Route(SnapshotEndpoint.PATH, false, Set.of("GET", "PUT"), "/v1/snapshot", new SnapshotEndpoint(ctx)));
+        add(new Route("/v1/agent/leave", false, Set.of("PUT"), "/v1/agent", req -> {
+            Runnable leave = ctx.leaveAction;
+            if (leave == null) {
+                throw new HttpError(500, "this agent cannot leave through the API");
+            }
+            // the overlay's leave blocks on the store: off the event loop; the answer comes once it is done
+            return CompletableFuture.supplyAsync(() -> {
+                leave.run();
+                return ApiResponse.empty(200);
+            }, ctx.blockingExecutor);
+        }));
+        NetworkEndpoint networks = new NetworkEndpoint(ctx);
+        add(new Route(NetworkEndpoint.LIST, false, Set.of("GET"), "/v1/weft/network", networks));
+        add(new Route(NetworkEndpoint.ONE, true, Set.of("GET", "PUT", "DELETE"), "/v1/weft/network", networks));
         InternalEndpoint internal = new InternalEndpoint(ctx);
         add(new Route(FeedProtocol.FEED, false, Set.of("GET"), "/v1/internal", internal));
         add(new Route(FeedProtocol.BARRIER, false, Set.of("GET"), "/v1/internal", internal));

@@ -104,12 +104,17 @@ public final class EndpointIpam {
             Result.Txn t = store.txn(List.of(
                     new TxnOp(TxnOp.Verb.CHECK_INDEX, guard.key(), null, 0, guard.modifyIndex(), null),
                     new TxnOp(TxnOp.Verb.CHECK_SESSION, leaseKey, null, 0, 0, session),
-                    new TxnOp(TxnOp.Verb.CAS, Keys.endpoint(network, ip), ControlCodec.endpoint(endpoint), 0, 0, null)));
+                    new TxnOp(TxnOp.Verb.CHECK_NOT_EXISTS, Keys.endpoint(network, ip), null, 0, 0, null),
+                    // held by the host's session, as its lease is: when the host's session expires, the state
+                    // machine deletes its lease and its endpoints' addresses in the same entry
+                    new TxnOp(TxnOp.Verb.LOCK, Keys.endpoint(network, ip), ControlCodec.endpoint(endpoint), 0, 0,
+                            session)));
             if (t.committed()) {
                 return endpoint;
             }
-            if (Proposals.failedOp(t) == 2) {
-                lost.add(ip); // taken by a concurrent allocation: try the next address
+            int failed = Proposals.failedOp(t);
+            if (failed == 2 || failed == 3) {
+                lost.add(ip); // taken by a concurrent allocation (or in its lock delay): try the next address
             } else {
                 barrier = true; // the network or the lease changed: look again
                 Proposals.backOff(attempt);

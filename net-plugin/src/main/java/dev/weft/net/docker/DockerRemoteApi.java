@@ -90,8 +90,8 @@ public final class DockerRemoteApi implements AutoCloseable {
         this.ids = new DockerNetworkIds(settings.networkIdsFile());
         calls.put("/Plugin.Activate", r -> object().set("Implements",
                 NODES.arrayNode().add("NetworkDriver").add("IpamDriver")));
-        calls.put("/NetworkDriver.GetCapabilities", r -> object().put("Scope", "global")
-                .put("ConnectivityScope", "global"));
+        calls.put("/NetworkDriver.GetCapabilities", r -> object().put("Scope", "local")
+                .put("ConnectivityScope", "local"));
         calls.put("/NetworkDriver.CreateNetwork", this::createNetwork);
         calls.put("/NetworkDriver.DeleteNetwork", this::deleteNetwork);
         calls.put("/NetworkDriver.CreateEndpoint", this::createEndpoint);

@@ -131,6 +131,35 @@ public final class HostNetworks implements AutoCloseable {
         LOG.info("overlay: host {} left network {}", overlay.keeper().host(), network);
     }
 
+    /**
+     * The host leaves for good: stops watching, removes the devices of every joined network (with their routes,
+     * neighbours and FDB entries) and ends the lease keeper's session, which deletes this host's leases and
+     * endpoints in one entry, so other hosts drop their routes to it at once instead of after the lease TTL.
+     */
+    public void leaveAll() {
+        for (String name : joined()) {
+            ControlView.Subscription s = watched.remove(name);
+            if (s != null) {
+                s.close();
+            }
+            Network n = built.remove(name);
+            if (n == null) {
+                n = overlay.view().network(name).orElse(null);
+            }
+            if (n != null) {
+                try {
+                    overlay.dataPlane().remove(n);
+                } catch (RuntimeException e) {
+                    failures.incrementAndGet();
+                    LOG.warn("overlay: removing the devices of network {} failed: {}", name, e.toString());
+                }
+            }
+        }
+        overlay.keeper().leave();
+        gatewayListeners.forEach(Runnable::run);
+        LOG.info("overlay: host {} left every network", overlay.keeper().host());
+    }
+
     /** The networks this host has joined, sorted. */
     public Set<String> joined() {
         return new TreeSet<>(watched.keySet());

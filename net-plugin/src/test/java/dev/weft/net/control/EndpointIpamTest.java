@@ -201,7 +201,7 @@ class EndpointIpamTest {
     }
 
     @Test
-    void takingOverAGoneHostsSubnetDropsItsStaleEndpoints() {
+    void aGoneHostsEndpointsGoWithItsSessionAndItsSubnetIsTakenOverClean() {
         registry.create(NetworkRequest.named("takeover"));
         ControlSettings settings = ControlSettings.defaults();
         LeaseKeeper gone = new LeaseKeeper(store, settings, "h9", "id-h9", TestStore.ip("192.0.2.9"),
@@ -209,12 +209,13 @@ class EndpointIpamTest {
         gone.start();
         HostLease old = gone.lease("takeover");
         new EndpointIpam(store, gone, settings).allocate("takeover", "stale", "c-stale");
-        gone.leave(); // its lease goes; its endpoint record stays behind
         assertEquals(1, ipam.endpoints("takeover").size());
+        gone.leave(); // its session ends: its lease and its endpoints' addresses go in the same entry
+        assertEquals(List.of(), ipam.endpoints("takeover"));
 
         HostLease mine = h1.lease("takeover");
         assertEquals(old.subnet(), mine.subnet(), "the first free subnet is the one h9 held");
-        assertEquals(List.of(), ipam.endpoints("takeover"), "h9's endpoint in it was removed");
+        assertEquals(List.of(), ipam.endpoints("takeover"));
         assertEquals(Ipv4Block.toInt(mine.subnet().address()) + 2, a(ipam.allocate("takeover", "fresh", "c-fresh").ip()));
     }
 }

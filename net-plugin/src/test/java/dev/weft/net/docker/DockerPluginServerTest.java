@@ -105,8 +105,8 @@ class DockerPluginServerTest {
     void activationCapabilitiesAndTheWholeLifeOfAContainer() {
         assertEquals("[\"NetworkDriver\",\"IpamDriver\"]", ok("/Plugin.Activate", "null").get("Implements").toString());
         JsonNode caps = ok("/NetworkDriver.GetCapabilities", "");
-        assertEquals("global", caps.get("Scope").asText());
-        assertEquals("global", caps.get("ConnectivityScope").asText());
+        assertEquals("local", caps.get("Scope").asText());
+        assertEquals("local", caps.get("ConnectivityScope").asText());
         assertFalse(ok("/IpamDriver.GetCapabilities", "{}").get("RequiresMACAddress").asBoolean(true));
         JsonNode spaces = ok("/IpamDriver.GetDefaultAddressSpaces", "{}");
         assertEquals("weft-local", spaces.get("LocalDefaultAddressSpace").asText());
