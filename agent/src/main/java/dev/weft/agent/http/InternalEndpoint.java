@@ -67,6 +67,15 @@ final class InternalEndpoint implements Endpoint {
             throw HttpError.badRequest("Invalid index");
         }
         boolean wantSnapshot = req.has("snapshot");
+        long through = 0;
+        if (req.has(FeedProtocol.THROUGH)) {
+            try {
+                through = Long.parseLong(req.param(FeedProtocol.THROUGH));
+            } catch (NumberFormatException e) {
+                throw HttpError.badRequest("Invalid " + FeedProtocol.THROUGH);
+            }
+        }
+        long wanted = through;
         return ctx.queries.serveLocal(req, view -> {
             // Under the read lock: the feed cannot move while this answer is put together.
             ChangeFeed.Slice slice = wantSnapshot ? null : feed.after(from, FeedProtocol.MAX_ANSWER_BYTES);
@@ -82,7 +91,9 @@ final class InternalEndpoint implements Endpoint {
             // Heartbeat-only entries do not end the wait: they go out with the next other entry, or when the
             // wait times out (the answer then carries them). Otherwise every heartbeat of every agent would wake
             // every client's feed.
-            long wake = slice.quiet() ? from : slice.upTo();
+            // A client waiting for an index (?through=N) is answered as soon as the entries reach it.
+            boolean reached = wanted > 0 && slice.upTo() >= wanted;
+            long wake = slice.quiet() && !reached ? from : slice.upTo();
             return new ReadResult(wake, () -> headers(new ApiResponse(200, "application/octet-stream",
                     FeedProtocol.encodeEntries(entries)), FeedProtocol.KIND_ENTRIES, servers));
         });

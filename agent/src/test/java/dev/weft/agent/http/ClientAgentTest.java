@@ -230,6 +230,21 @@ class ClientAgentTest {
         }
     }
 
+    @Test
+    void aFeedRequestThroughAnIndexIsAnsweredOnceItIsThereHeartbeatsOrNot() throws Exception {
+        long at = server.agent().store().read(dev.weft.kvstore.state.KvReadView::lastIndex);
+        var hb = server.agent().store().submit(new dev.weft.kvstore.state.Command.NodeHeartbeat("srv1"))
+                .get(10, TimeUnit.SECONDS);
+        // what a client asks when it waits for a write's index or a ReadIndex: answered without waiting for
+        // a non-heartbeat change (the wait is 60 s; the test's own deadline 20 s)
+        Http.Resp r = toServer.sendAsync("GET", "/v1/internal/feed?index=" + at + "&through=" + hb.index()
+                + "&wait=60s", null).get(20, TimeUnit.SECONDS);
+        assertEquals(200, r.status());
+        assertTrue(dev.weft.kvstore.feed.FeedProtocol.decodeEntries(r.bytes()).stream()
+                .anyMatch(e -> e.index() == hb.index()));
+        assertEquals(400, toServer.get("/v1/internal/feed?index=1&through=x").status());
+    }
+
     private static boolean isHeartbeat(dev.weft.kvstore.state.Command c) {
         if (c instanceof dev.weft.kvstore.state.Command.NodeHeartbeat) {
             return true;

@@ -125,6 +125,10 @@ public final class ClientStore implements ReplicatedStore {
     private volatile String leaderId = "";
     private volatile String leaderAddress = "";
     private volatile long term;
+    /** Serializes appliers: the feed thread and catch-up fetches ({@link #catchUp}). */
+    private final Object applying = new Object();
+    /** The highest index a catch-up fetch is already asking for. */
+    private final java.util.concurrent.atomic.AtomicLong catchingUpTo = new java.util.concurrent.atomic.AtomicLong();
 
     private ClientStore(Settings settings, MeterRegistry registry) {
         this.settings = settings;
@@ -276,6 +280,12 @@ public final class ClientStore implements ReplicatedStore {
     }
 
     private boolean applyEntries(List<ChangeFeed.Entry> entries) {
+        synchronized (applying) {
+            return applyEntriesLocked(entries);
+        }
+    }
+
+    private boolean applyEntriesLocked(List<ChangeFeed.Entry> entries) {
         for (ChangeFeed.Entry e : entries) {
             if (e.index() <= index) {
                 continue;
@@ -303,6 +313,12 @@ public final class ClientStore implements ReplicatedStore {
     }
 
     private void install(KvState loaded, String server) {
+        synchronized (applying) {
+            installLocked(loaded, server);
+        }
+    }
+
+    private void installLocked(KvState loaded, String server) {
         KvState previous;
         lock.writeLock().lock();
         try {
@@ -349,6 +365,49 @@ public final class ClientStore implements ReplicatedStore {
     /** Completes once the view has applied {@code target}. */
     CompletableFuture<Void> awaitApplied(long target) {
         return waiters.await(target);
+    }
+
+    /**
+     * Waits until the view reaches {@code target} (a write's index, or a ReadIndex), fetching the entries up to it
+     * at once when the view is behind: heartbeat-only entries do not wake the long-polling feed, so a target that
+     * is one of them would otherwise wait for the feed's next answer (up to its wait, 2 s).
+     */
+    private CompletableFuture<Void> awaitIndex(long target) {
+        CompletableFuture<Void> f = awaitApplied(target);
+        if (!f.isDone()) {
+            catchUp(target);
+        }
+        return f;
+    }
+
+    /** One feed request that answers once the server has {@code target}, quiet entries included. */
+    private void catchUp(long target) {
+        long asked;
+        do {
+            asked = catchingUpTo.get();
+            if (asked >= target) {
+                return; // a fetch in flight already covers it
+            }
+        } while (!catchingUpTo.compareAndSet(asked, target));
+        String server = feedServer;
+        if (server == null || closed) {
+            return;
+        }
+        String uri = "http://" + server + FeedProtocol.FEED + "?index=" + index + "&" + FeedProtocol.THROUGH + "="
+                + target + "&wait=" + settings.requestTimeout().toMillis() + "ms";
+        HttpRequest req = HttpRequest.newBuilder(URI.create(uri)).GET()
+                .timeout(settings.requestTimeout().plusSeconds(2)).build();
+        http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((r, t) -> {
+            if (t != null || r.statusCode() != 200
+                    || !r.headers().firstValue(FeedProtocol.H_KIND).orElse("").equals(FeedProtocol.KIND_ENTRIES)) {
+                return; // the feed thread gets there anyway
+            }
+            try {
+                applyEntries(FeedProtocol.decodeEntries(r.body()));
+            } catch (RuntimeException e) {
+                LOG.debug("client feed: catch-up fetch from {} failed: {}", server, e.toString());
+            }
+        });
     }
 
     private void completeWaiters() {
@@ -447,7 +506,7 @@ public final class ClientStore implements ReplicatedStore {
             Result result = CommandCodec.decodeResult(a.response().body());
             Applied applied = new Applied(at, result, Set.of(), false);
             // Read-your-writes: answer once the local view has it, or anyway after the timeout (it committed).
-            return awaitApplied(at).orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            return awaitIndex(at).orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     .handle((v, t) -> applied);
         });
     }
@@ -463,7 +522,7 @@ public final class ClientStore implements ReplicatedStore {
                 throw failure(a);
             }
             long at = indexOf(a);
-            return awaitApplied(at).orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            return awaitIndex(at).orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     .exceptionally(t -> {
                         Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
                         if (c instanceof TimeoutException) {

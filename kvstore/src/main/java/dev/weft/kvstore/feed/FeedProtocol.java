@@ -32,6 +32,11 @@ public final class FeedProtocol {
     public static final String FEED = "/v1/internal/feed";
     public static final String APPLY = "/v1/internal/apply";
     public static final String BARRIER = "/v1/internal/barrier";
+    /**
+     * Feed parameter: answer once the entries reach this index even if they are all heartbeat-only (a client
+     * waiting for a write's index or a ReadIndex asks for them at once).
+     */
+    public static final String THROUGH = "through";
 
     public static final String H_KIND = "X-Weft-Feed";
     public static final String KIND_ENTRIES = "entries";
