@@ -11,23 +11,31 @@
 # docker.io (dockerd + docker), python3, and for (3)/(4) agent/target/weft.jar with the -overlay mode.
 #
 # Environment:
-#   DURATION        iperf3 seconds per path (default 10); OMIT: first seconds not counted (default 1)
-#   PINGS           pings per path (default 200), PING_INTERVAL seconds between them (default 0.01)
+#   ROUNDS          rounds (default 3): each path is measured once per round, in a rotating order, so that the
+#                   machine's load swings hit all paths alike; the table shows the median round
+#   DURATION        iperf3 seconds per path and round (default 10); OMIT: first seconds not counted (default 1)
+#   PINGS           pings per path and round (default 200), PING_INTERVAL seconds between them (default 0.01)
 #   RUNS            convergence runs (default 50), POLL_MS connect attempt interval (default 10)
+#   CONV_ON         the host whose dockerd starts the servers: w2 (default; its agent is a client agent) or w1
+#                   (the Raft server's host)
 #   PARTS           what to run (default "underlay vxlan weft converge")
 #   UNDERLAY_MTU    MTU of the underlay links (default 1500); VXLAN devices get 50 less
 #   WEFT_JAR        the agent (default agent/target/weft.jar; built with ./mvnw -pl agent -am package if missing)
 #   WEFT_JAVA_OPTS  JVM options of the two weft agents (default "-Xmx512m")
 #   WEFT_SUBNET     the weft network's --subnet (default 10.200.0.0/16)
+#   HOLD            a file name: once everything is set up, wait while that file exists (to look around)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
 OMIT="${OMIT:-1}"
 PINGS="${PINGS:-200}"
 PING_INTERVAL="${PING_INTERVAL:-0.01}"
 RUNS="${RUNS:-50}"
 POLL_MS="${POLL_MS:-10}"
+CONV_ON="${CONV_ON:-w2}"
+case "$CONV_ON" in w1 | w2) ;; *) echo "CONV_ON must be w1 or w2" >&2; exit 2 ;; esac
 PARTS=" ${PARTS:-underlay vxlan weft converge} "
 UNDERLAY_MTU="${UNDERLAY_MTU:-1500}"
 VX_MTU=$((UNDERLAY_MTU - 50))
@@ -61,12 +69,12 @@ MNTNS=()     # their mount namespaces: what is left in them at exit is theirs
 declare -A DOCKERD_PID
 
 # ---- cleanup (lib.sh calls these around stopping PIDS) ----------------------------------------------------
-bench_before_stop() {
+bench_before_stop() {   # containers go first, while the weft agents still answer their dockerd
     local h ids
     for h in "${DOCKERDS[@]}"; do
-        ids="$(timeout 30 dk "$h" ps -aq 2>/dev/null || true)"
+        ids="$(dk_timeout 30 "$h" ps -aq 2>/dev/null || true)"
         # shellcheck disable=SC2086
-        [ -z "$ids" ] || timeout 60 dk "$h" rm -f $ids >/dev/null 2>&1 || log "cleanup: docker rm on $h failed"
+        [ -z "$ids" ] || dk_timeout 60 "$h" rm -f $ids >/dev/null 2>&1 || log "cleanup: docker rm on $h failed"
     done
 }
 bench_after_stop() {
@@ -86,6 +94,7 @@ bench_after_stop() {
 mk_ns() { ip netns add "$1"; NSES+=("$1"); ip -n "$1" link set lo up; }
 inns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 dk() { local h=$1; shift; DOCKER_CONFIG="$WORK/docker-cli" docker -H "unix://$WORK/$h/docker.sock" "$@"; }
+dk_timeout() { local t=$1 h=$2; shift 2; DOCKER_CONFIG="$WORK/docker-cli" timeout "$t" docker -H "unix://$WORK/$h/docker.sock" "$@"; }
 # wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s until it succeeds, or dies after SECONDS.
 wait_for() {
     local limit=$((SECONDS + $1)) what=$2
@@ -99,7 +108,38 @@ listening() { [ -n "$(nsenter --net="$1" ss -Hltn "sport = :$2")" ]; }   # NETNS
 ctr_netns() { echo "/proc/$(dk "$1" inspect -f '{{.State.Pid}}' "$2")/ns/net"; }   # HOST CONTAINER
 ctr_ip() { dk "$1" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$2"; }
 
-declare -A GBPS RETR PAVG P50 P99 LOSS
+# ---- paths and measurements ----------------------------------------------------------------------------------
+# A path: its destination address, the netns file of its iperf3 server, its ping command and its client (a
+# function that runs a command where the path's client is: client_<label>).
+PATHS=()
+declare -A DEST SRVNS PINGCMD
+declare -A TPUT RETR                      # per "label round": Gbit/s, retransmits
+declare -A GBPS GMIN GMAX RETRS PAVG P50 P99 LOSS
+add_path() {   # add_path LABEL DEST_IP SERVER_NETNS_FILE PING_CMD: needs client_LABEL; checks it answers
+    PATHS+=("$1")
+    DEST[$1]=$2
+    SRVNS[$1]=$3
+    PINGCMD[$1]=$4
+    wait_for 30 "the iperf3 server of $1" listening "$3" "$IPERF_PORT"
+    # shellcheck disable=SC2086
+    "client_$1" $4 -c 3 -i 0.2 "$2" >/dev/null || die "$1: $2 does not answer ping"
+}
+client_underlay() { nsenter --net="/run/netns/${P}h1" "$@"; }   # the clients of the three paths
+client_vxlan() { nsenter --net="/run/netns/${P}c1" "$@"; }
+client_weft() { dk w1 exec client "$@"; }
+iperf_round() {   # iperf_round LABEL ROUND
+    local l=$1 r=$2 f="$OUT/iperf3-$1-$2.json"
+    "client_$l" iperf3 -c "${DEST[$l]}" -p "$IPERF_PORT" -t "$DURATION" -O "$OMIT" -J >"$f" \
+        || die "$l: iperf3 failed (see $f)"
+    TPUT[$l $r]="$(jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100' "$f")"
+    RETR[$l $r]="$(jq -r '.end.sum_sent.retransmits // 0' "$f")"
+    log "round $r/$ROUNDS: $l ${TPUT[$l $r]} Gbit/s (${RETR[$l $r]} retransmits)"
+}
+ping_round() {    # ping_round LABEL ROUND: appended to ping-LABEL.txt
+    local l=$1
+    # shellcheck disable=SC2086
+    "client_$l" ${PINGCMD[$l]} -c "$PINGS" -i "$PING_INTERVAL" "${DEST[$l]}" >>"$OUT/ping-$l.txt" 2>&1 || true
+}
 # ping_stats FILE SENT: "avg p50 p99 loss%" from ping's "time=X ms" lines (nearest-rank percentiles)
 ping_stats() {
     grep -o 'time=[0-9.]*' "$1" | cut -d= -f2 | sort -g | awk -v sent="$2" '
@@ -108,33 +148,24 @@ ping_stats() {
               printf "%.3f %.3f %.3f %.1f\n", s / n, v[int((n * 50 + 99) / 100)], v[int((n * 99 + 99) / 100)],
                      100 * (sent - n) / sent }'
 }
-# measure LABEL DEST_IP SERVER_NETNS_FILE PING_CMD CLIENT_PREFIX...: iperf3 (server already listening in
-# SERVER_NETNS_FILE on IPERF_PORT) and ping from the client, results into GBPS/RETR/PAVG/P50/P99/LOSS[LABEL].
-measure() {
-    local label=$1 ip=$2 srvns=$3 pingcmd=$4
-    shift 4
-    wait_for 30 "iperf3 server of $label" listening "$srvns" "$IPERF_PORT"
-    "$@" $pingcmd -c 3 -i 0.2 "$ip" >/dev/null || die "$label: $ip does not answer ping"
-    log "$label: iperf3 -t $DURATION to $ip"
-    "$@" iperf3 -c "$ip" -p "$IPERF_PORT" -t "$DURATION" -O "$OMIT" -J >"$OUT/iperf3-$label.json" \
-        || die "$label: iperf3 failed (see $OUT/iperf3-$label.json)"
-    GBPS[$label]="$(jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100' "$OUT/iperf3-$label.json")"
-    RETR[$label]="$(jq -r '.end.sum_sent.retransmits // "-"' "$OUT/iperf3-$label.json")"
-    log "$label: $PINGS pings every ${PING_INTERVAL}s"
-    "$@" $pingcmd -c "$PINGS" -i "$PING_INTERVAL" "$ip" >"$OUT/ping-$label.txt" 2>&1 || true
-    read -r PAVG[$label] P50[$label] P99[$label] LOSS[$label] < <(ping_stats "$OUT/ping-$label.txt" "$PINGS")
-    log "$label: ${GBPS[$label]} Gbit/s (${RETR[$label]} retransmits), ping avg ${PAVG[$label]} p50 ${P50[$label]}" \
-        "p99 ${P99[$label]} ms, loss ${LOSS[$label]}%"
+summarize() {     # summarize LABEL: median/min/max Gbit/s over the rounds, total retransmits, pooled pings
+    local l=$1 r vals=()
+    for r in $(seq 1 "$ROUNDS"); do vals+=("${TPUT[$l $r]}"); done
+    read -r GBPS[$l] GMIN[$l] GMAX[$l] < <(printf '%s\n' "${vals[@]}" | sort -g | awk '
+        { v[NR] = $1 } END { printf "%.2f %s %s\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }')
+    RETRS[$l]=0
+    for r in $(seq 1 "$ROUNDS"); do RETRS[$l]=$((RETRS[$l] + RETR[$l $r])); done
+    read -r PAVG[$l] P50[$l] P99[$l] LOSS[$l] < <(ping_stats "$OUT/ping-$l.txt" $((PINGS * ROUNDS)))
 }
-# iperf_server_ns NS IP: a one-shot iperf3 server in a plain namespace (exits after its one test)
+# iperf_server_ns NS IP: an iperf3 server in a plain namespace
 iperf_server_ns() {
-    nsenter --net="/run/netns/$1" iperf3 -s -1 -B "$2" -p "$IPERF_PORT" >"$OUT/iperf3-server-$1.log" 2>&1 &
+    nsenter --net="/run/netns/$1" iperf3 -s -B "$2" -p "$IPERF_PORT" >"$OUT/iperf3-server-$1.log" 2>&1 &
     PIDS+=($!)
 }
 
 HEADER="overlay datapath, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r), $(iperf3 --version | head -n1 | cut -d' ' -f1-2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 log "$HEADER"
-log "prefix $P; underlay MTU $UNDERLAY_MTU, VXLAN MTU $VX_MTU; iperf3 ${DURATION}s (omit ${OMIT}s), $PINGS pings; parts:$PARTS"
+log "prefix $P; underlay MTU $UNDERLAY_MTU, VXLAN MTU $VX_MTU; $ROUNDS rounds of iperf3 ${DURATION}s (omit ${OMIT}s) and $PINGS pings; parts:$PARTS"
 
 # ---- the underlay: a bridge in its own namespace, one veth per simulated host ---------------------------
 U="${P}u"
@@ -156,7 +187,7 @@ host_ns h2 10.249.0.2
 
 if part underlay; then
     iperf_server_ns "${P}h2" 10.249.0.2
-    measure underlay 10.249.0.2 "/run/netns/${P}h2" "busybox ping" nsenter --net="/run/netns/${P}h1"
+    add_path underlay 10.249.0.2 "/run/netns/${P}h2" "busybox ping"
 fi
 
 # ---- kernel VXLAN by hand: flannel's scheme between containers of h1 and h2 ------------------------------
@@ -192,7 +223,7 @@ if part vxlan; then
     vx_peer 1 2 10.249.0.2
     vx_peer 2 1 10.249.0.1
     iperf_server_ns "${P}c2" 10.250.2.2
-    measure vxlan 10.250.2.2 "/run/netns/${P}c2" "busybox ping" nsenter --net="/run/netns/${P}c1"
+    add_path vxlan 10.250.2.2 "/run/netns/${P}c2" "busybox ping"
 fi
 
 # ---- weft: two more simulated hosts, each with a dockerd and a weft agent ----------------------------------
@@ -277,10 +308,15 @@ if part weft || part converge; then
         agents_alive || die "a weft agent exited (see $OUT/agent-w*.log)"
         for h in w1 w2; do
             log "weft: docker network create -d weft --ipam-driver weft --subnet $WEFT_SUBNET benchnet on $h"
-            dk "$h" network create -d weft --ipam-driver weft --subnet "$WEFT_SUBNET" benchnet >/dev/null
+            dk "$h" network create -d weft --ipam-driver weft --subnet "$WEFT_SUBNET" benchnet >/dev/null \
+                2>"$OUT/network-create-$h.log" || die "docker network create on $h failed:" \
+                "$(cat "$OUT/network-create-$h.log") (see also $OUT/agent-$h.log)"
         done
-        dk w2 run -d --name iperfsrv --network benchnet "$IMAGE" iperf3 -s -p "$IPERF_PORT" >/dev/null
-        dk w1 run -d --name client --network benchnet "$IMAGE" sleep 1000000 >/dev/null
+        # (docker warns "IPv4 forwarding is disabled": weft enables forwarding on its own devices only)
+        dk w2 run -d --name iperfsrv --network benchnet "$IMAGE" iperf3 -s -p "$IPERF_PORT" >/dev/null \
+            2>>"$OUT/docker-cli.log" || die "docker run on w2 failed (see $OUT/docker-cli.log)"
+        dk w1 run -d --name client --network benchnet "$IMAGE" sleep 1000000 >/dev/null 2>>"$OUT/docker-cli.log" \
+            || die "docker run on w1 failed (see $OUT/docker-cli.log)"
         SRV_IP="$(ctr_ip w2 iperfsrv)"
         log "weft: client $(ctr_ip w1 client) on w1, iperf3 server $SRV_IP on w2; devices on w1:" \
             "$(ip -n "${P}w1" -br link | awk '{print $1}' | tr '\n' ' ')"
@@ -288,15 +324,40 @@ if part weft || part converge; then
     fi
 fi
 if part weft && [ -n "$WEFT_READY" ]; then
-    measure weft "$SRV_IP" "$(ctr_netns w2 iperfsrv)" ping dk w1 exec client
+    add_path weft "$SRV_IP" "$(ctr_netns w2 iperfsrv)" ping
+fi
+
+if [ -n "${HOLD:-}" ]; then   # to look around: everything stays set up while the file exists
+    touch "$HOLD"
+    log "holding while $HOLD exists (prefix $P, work directory $WORK)"
+    while [ -e "$HOLD" ]; do sleep 1; done
+fi
+
+# ---- throughput and RTT: ROUNDS rounds, each path once per round, the order rotating ----------------------
+if [ "${#PATHS[@]}" -gt 0 ]; then
+    log "measuring ${PATHS[*]}: $ROUNDS rounds of iperf3 ${DURATION}s and $PINGS pings per path"
+    for r in $(seq 1 "$ROUNDS"); do
+        n=${#PATHS[@]}
+        for k in $(seq 0 $((n - 1))); do
+            l="${PATHS[$(((k + r - 1) % n))]}"
+            iperf_round "$l" "$r"
+            ping_round "$l" "$r"
+        done
+    done
+    for l in "${PATHS[@]}"; do
+        summarize "$l"
+        log "$l: median ${GBPS[$l]} Gbit/s (${GMIN[$l]}-${GMAX[$l]}), ping avg ${PAVG[$l]} p50 ${P50[$l]} p99 ${P99[$l]} ms"
+    done
 fi
 
 # ---- convergence -----------------------------------------------------------------------------------------
 CONV=""
 if part converge && [ -n "$WEFT_READY" ]; then
-    log "convergence: $RUNS runs of docker run -d (httpd on w2) until a container on w1 connects (every ${POLL_MS} ms)"
-    nsenter --net="$(ctr_netns w1 client)" env DOCKER_CONFIG="$WORK/docker-cli" python3 \
-        "$ROOT/bench/overlay/converge.py" --docker-host "unix://$WORK/w2/docker.sock" --network benchnet \
+    if [ "$CONV_ON" = w2 ]; then poller="$(ctr_netns w1 client)"; else poller="$(ctr_netns w2 iperfsrv)"; fi
+    log "convergence: $RUNS runs of docker run -d (httpd on $CONV_ON) until a container on the other host" \
+        "connects (every ${POLL_MS} ms)"
+    nsenter --net="$poller" env DOCKER_CONFIG="$WORK/docker-cli" python3 \
+        "$ROOT/bench/overlay/converge.py" --docker-host "unix://$WORK/$CONV_ON/docker.sock" --network benchnet \
         --image "$IMAGE" --runs "$RUNS" --poll-ms "$POLL_MS" --tsv "$OUT/convergence.tsv" \
         >"$OUT/convergence.txt" 2> >(tee "$OUT/convergence.log" >&2) || log "convergence: some runs failed"
     CONV="$(grep '^RESULT' "$OUT/convergence.txt" || true)"
@@ -311,31 +372,35 @@ cf() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $CONV"; }
 {
     echo
     echo "$HEADER"
-    echo "underlay MTU $UNDERLAY_MTU (VXLAN $VX_MTU); iperf3 TCP ${DURATION}s (first ${OMIT}s omitted), one stream;" \
-        "$PINGS pings (busybox) every ${PING_INTERVAL}s"
+    echo "underlay MTU $UNDERLAY_MTU (VXLAN $VX_MTU); per path $ROUNDS rounds of iperf3 TCP ${DURATION}s (first ${OMIT}s" \
+        "omitted, one stream; the median round, min-max) and $PINGS pings (busybox, every ${PING_INTERVAL}s; pooled)"
     echo
-    echo "| path | Gbit/s | retransmits | ping avg ms | p50 ms | p99 ms | loss % |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| path | Gbit/s | min-max | retransmits | ping avg ms | p50 ms | p99 ms | loss % |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     for l in underlay vxlan weft; do
         case $l in
             underlay) name="underlay (host ↔ host)" ;;
             vxlan) name="kernel VXLAN by hand (container ↔ container)" ;;
             weft) name="weft (container ↔ container)" ;;
         esac
-        echo "| $name | $(val GBPS $l) | $(val RETR $l) | $(val PAVG $l) | $(val P50 $l) | $(val P99 $l) | $(val LOSS $l) |"
+        echo "| $name | $(val GBPS $l) | $(val GMIN $l)-$(val GMAX $l) | $(val RETRS $l) | $(val PAVG $l) | $(val P50 $l) | $(val P99 $l) | $(val LOSS $l) |"
     done
-    echo "| weft / kernel VXLAN | $(ratio "$(val GBPS weft)" "$(val GBPS vxlan)") | | $(ratio "$(val PAVG weft)" "$(val PAVG vxlan)") | $(ratio "$(val P50 weft)" "$(val P50 vxlan)") | $(ratio "$(val P99 weft)" "$(val P99 vxlan)") | |"
+    echo "| weft / kernel VXLAN | $(ratio "$(val GBPS weft)" "$(val GBPS vxlan)") | | | $(ratio "$(val PAVG weft)" "$(val PAVG vxlan)") | $(ratio "$(val P50 weft)" "$(val P50 vxlan)") | $(ratio "$(val P99 weft)" "$(val P99 vxlan)") | |"
     echo
     tput="$(ratio "$(val GBPS weft)" "$(val GBPS vxlan)")"
     verdict="$(awk -v r="$tput" 'BEGIN { if (r == "n/a") print "not measured"; else if (r >= 0.95) print "met"; else print "MISSED" }')"
     echo "Target: weft throughput >= 95% of the kernel VXLAN pair: $verdict ($tput)."
     if [ -n "$CONV" ]; then
         echo
-        echo "Convergence: docker run -d of httpd on w2 until the first TCP connect from w1's container (polled every ${POLL_MS} ms)"
+        echo "Convergence: docker run -d of httpd on $CONV_ON (agent: $( [ "$CONV_ON" = w1 ] && echo 'the Raft server' || echo 'a client agent')) until the first TCP connect from the other host's container (polled every ${POLL_MS} ms)"
         echo
         echo "| runs | total p50 ms | total p99 ms | max ms | docker run p50 ms | docker run p99 ms | connect after run returned p50 ms | p99 ms | connected before run returned | timeouts |"
         echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         echo "| $(cf n)/$RUNS | $(cf total_p50_ms) | $(cf total_p99_ms) | $(cf total_max_ms) | $(cf run_p50_ms) | $(cf run_p99_ms) | $(cf after_run_p50_ms) | $(cf after_run_p99_ms) | $(cf before_run) | $(cf timeouts) |"
+        echo
+        echo "Inside docker run (Docker's events, p50 / p99 ms): container created $(cf created_p50_ms) / $(cf created_p99_ms)" \
+            "after t0; network connected (IPAM + CreateEndpoint + Join by the weft driver, and the sandbox)" \
+            "$(cf net_p50_ms) / $(cf net_p99_ms) after that; container started $(cf started_p50_ms) / $(cf started_p99_ms) later."
         echo
         verdict="$(awk -v r="$(cf total_p99_ms)" 'BEGIN { if (r !~ /^[0-9.]+$/) print "not measured"; else if (r < 1000) print "met"; else print "MISSED" }')"
         echo "Target: convergence p99 < 1 s: $verdict."

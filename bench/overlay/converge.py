@@ -14,6 +14,9 @@ until one succeeds: t_connect. t_run is when `docker run` returned. Then `docker
 address, so the next run's container gets the same one: its address is known before it exists, polling starts
 at t0. A first, unreported run learns the address; a run whose container got another address is not counted
 ("moved") and teaches the new one.
+Afterwards Docker's events of the runs split `docker run` into phases (from t0, wall clock): the container
+created, the network connected (libnetwork's IPAM RequestAddress, CreateEndpoint and Join calls to the driver
+are done by then) and the container started.
 Prints progress to stderr and "RESULT n=.. total_p50_ms=.. …" for the shell script.
 """
 import argparse
@@ -54,6 +57,32 @@ def try_connect(ip, port, wait_s):
         s.close()
 
 
+def event_phases(docker, walls, ids):
+    """name -> {"create", "connect", "start"}: ms from the run's t0 to Docker's events for its container."""
+    if not walls:
+        return {}
+    since = min(walls.values()) / 1e9 - 1
+    out = docker("events", "--since", "%.3f" % since, "--until", "%.3f" % (time.time() + 1), "--format",
+                 "{{.TimeNano}} {{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"container\"}} "
+                 "{{index .Actor.Attributes \"name\"}}")
+    phases = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 4:
+            continue
+        t, typ, action = int(f[0]), f[1], f[2]
+        if typ == "container" and action in ("create", "start"):
+            name = ids.get(f[3])
+        elif typ == "network" and action == "connect" and len(f) > 4:
+            name = ids.get(f[4])
+            action = "connect"
+        else:
+            continue
+        if name in walls:
+            phases.setdefault(name, {})[action] = (t - walls[name]) / 1e6
+    return phases
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--docker", default="docker")
@@ -73,11 +102,14 @@ def main():
         return subprocess.run(dk + list(args), check=True, capture_output=True, text=True).stdout.strip()
 
     expected = None
+    walls = {}   # container name -> wall-clock t0 (ns)
+    phases = {}  # container name -> its docker run phases
     total, run_ms, after_run = [], [], []
     before_run = timeouts = moved = 0
     rows = []
     for i in range(a.runs + 1):
         name = "weftconv%d" % i
+        walls[name] = time.time_ns()
         t0 = time.monotonic()
         p = subprocess.Popen(dk + ["run", "-d", "--name", name, "--network", a.network, a.image,
                                    "httpd", "-f", "-p", str(a.port)],
@@ -112,7 +144,10 @@ def main():
             p.wait()
             t_run = time.monotonic()
         ip = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name)
+        cid = docker("inspect", "-f", "{{.Id}}", name)
         docker("rm", "-f", name)
+        # now, not at the end: dockerd keeps only its last 256 events
+        phases.update(event_phases(docker, {name: walls[name]}, {cid: name}))
         if i == 0:
             print("converge: warm-up run: server address %s, %s" % (ip, "connected" if t_conn else last),
                   file=sys.stderr)
@@ -140,13 +175,24 @@ def main():
                 "%.0f ms" % ((t_conn - t0) * 1000) if t_conn else "never (" + last + ")"), file=sys.stderr)
     if a.tsv:
         with open(a.tsv, "w") as f:
-            f.write("run\tip\tstatus\tdocker_run_ms\tconnect_ms\tattempts\tlast\n")
-            f.write("\n".join(rows) + "\n")
+            f.write("run\tip\tstatus\tdocker_run_ms\tconnect_ms\tattempts\tlast\tcreated_ms\tnet_connected_ms\t"
+                    "started_ms\n")
+            for row in rows:
+                ph = phases.get("weftconv" + row.split("\t")[0], {})
+                f.write(row + "".join("\t%s" % ("%.1f" % ph[k] if k in ph else "")
+                                      for k in ("create", "connect", "start")) + "\n")
+    counted = [phases[n] for n in phases if n != "weftconv0" and len(phases[n]) == 3]
+    created = [p["create"] for p in counted]
+    net = [p["connect"] - p["create"] for p in counted]
+    started = [p["start"] - p["connect"] for p in counted]
     print("RESULT n=%d total_p50_ms=%.0f total_p99_ms=%.0f total_max_ms=%.0f run_p50_ms=%.0f run_p99_ms=%.0f "
-          "after_run_p50_ms=%.0f after_run_p99_ms=%.0f before_run=%d timeouts=%d moved=%d" % (
+          "after_run_p50_ms=%.0f after_run_p99_ms=%.0f before_run=%d timeouts=%d moved=%d "
+          "created_p50_ms=%.0f created_p99_ms=%.0f net_p50_ms=%.0f net_p99_ms=%.0f started_p50_ms=%.0f "
+          "started_p99_ms=%.0f" % (
               len(total), pct(total, 50), pct(total, 99), max(total) if total else float("nan"),
               pct(run_ms, 50), pct(run_ms, 99), pct(after_run, 50), pct(after_run, 99), before_run, timeouts,
-              moved))
+              moved, pct(created, 50), pct(created, 99), pct(net, 50), pct(net, 99), pct(started, 50),
+              pct(started, 99)))
     return 0 if total and not timeouts else 1
 
 
