@@ -9,6 +9,8 @@ import dev.weft.net.control.LeaseKeeper;
 import dev.weft.net.control.NetworkRegistry;
 import dev.weft.net.dataplane.DataPlane;
 import dev.weft.net.dataplane.UnderlaySettings;
+import dev.weft.net.cni.CniServer;
+import dev.weft.net.cni.CniSettings;
 import dev.weft.net.docker.DockerPluginServer;
 import dev.weft.net.docker.DockerPluginSettings;
 import dev.weft.net.host.HostNetworks;
@@ -33,7 +35,7 @@ import java.util.Set;
 /**
  * The overlay network on this host, as the agent runs it ({@code -overlay}): the netlink client of the agent's
  * namespace, the host's lease keeper (session file {@code <data-dir>/net-session}), {@link HostNetworks} (joined
- * networks, reconciled on lease changes and every interval), the Docker driver's socket, and the DNS server's
+ * networks, reconciled on lease changes and every interval), the Docker driver's and the CNI server's sockets, and the DNS server's
  * extra listeners on this host's gateway addresses (port 53), kept equal to the joined networks.
  */
 final class AgentOverlay implements AutoCloseable {
@@ -44,6 +46,7 @@ final class AgentOverlay implements AutoCloseable {
     private final LeaseKeeper keeper;
     private final HostNetworks networks;
     private volatile DockerPluginServer docker;
+    private volatile CniServer cni;
     private final DnsServer dns;
     private final Set<InetSocketAddress> dnsListeners = new HashSet<>();
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -73,6 +76,7 @@ final class AgentOverlay implements AutoCloseable {
         LeaseKeeper keeper = null;
         HostNetworks networks = null;
         DockerPluginServer docker = null;
+        CniServer cni = null;
         try {
             keeper = new LeaseKeeper(store, control, node, hostId, underlay, dataDir.resolve("net-session"));
             startKeeper(keeper);
@@ -89,6 +93,11 @@ final class AgentOverlay implements AutoCloseable {
                         networks);
                 agentOverlay.docker = docker;
             }
+            if (s.cniSocket() != null) {
+                cni = CniServer.start(new CniSettings(s.cniSocket(),
+                        s.gatewayDns() && dns != null ? List.of(CniSettings.GATEWAY) : List.of(), List.of()), networks);
+                agentOverlay.cni = cni;
+            }
             HostNetworks n = networks;
             Gauge.builder("weft.overlay.networks", n, x -> x.joined().size())
                     .description("Overlay networks this host has joined").register(registry);
@@ -98,11 +107,15 @@ final class AgentOverlay implements AutoCloseable {
                     .description("Kernel objects the overlay created, replaced or removed").register(registry);
             FunctionCounter.builder("weft.overlay.reconcile.failures", n, HostNetworks::failures)
                     .description("Overlay reconciliation passes that failed").register(registry);
-            LOG.info("overlay on: host {} underlay {} (VXLAN port {}), networks {}, Docker driver {}, gateway DNS {}",
-                    node, underlay.getHostAddress(), s.vxlanPort(), networks.joined(),
-                    docker == null ? "off" : docker.socket(), s.gatewayDns() && dns != null ? "on" : "off");
+            LOG.info("overlay on: host {} underlay {} (VXLAN port {}), networks {}, Docker driver {}, CNI {}, "
+                    + "gateway DNS {}", node, underlay.getHostAddress(), s.vxlanPort(), networks.joined(),
+                    docker == null ? "off" : docker.socket(), cni == null ? "off" : cni.socket(),
+                    s.gatewayDns() && dns != null ? "on" : "off");
             return agentOverlay;
         } catch (RuntimeException e) {
+            if (cni != null) {
+                cni.close();
+            }
             if (docker != null) {
                 docker.close();
             }
@@ -174,6 +187,10 @@ final class AgentOverlay implements AutoCloseable {
     /** A graceful leave of this host: devices removed, leases and endpoints released at once; then {@link #close}. */
     void leave() {
         try {
+            if (cni != null) {
+                cni.close();
+                cni = null;
+            }
             if (docker != null) {
                 docker.close();
                 docker = null;
@@ -191,6 +208,9 @@ final class AgentOverlay implements AutoCloseable {
             return;
         }
         try {
+            if (cni != null) {
+                cni.close();
+            }
             if (docker != null) {
                 docker.close();
             }

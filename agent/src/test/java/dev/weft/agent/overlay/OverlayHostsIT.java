@@ -82,6 +82,10 @@ class OverlayHostsIT {
             return Path.of("/run/netns", ns);
         }
 
+        Path cniSocket() {
+            return dir.resolve(name + "-cni.sock");
+        }
+
         void startDocker() {
             docker = NamespacedDockerd.start(nsFile(), pluginDir);
         }
@@ -95,7 +99,7 @@ class OverlayHostsIT {
                     "-node", name, "-bind", address, "-client", address, "-data-dir", dataDir.toString(),
                     "-dns-port", "8600", "-docker-host", docker.host(), "-internal",
                     "-overlay", "-overlay-docker-socket", pluginDir.resolve("weft.sock").toString(),
-                    "-overlay-cni-socket", "none", "-overlay-lease-ttl", "10s"));
+                    "-overlay-cni-socket", cniSocket().toString(), "-overlay-lease-ttl", "10s"));
             if (this == h1) {
                 cmd.addAll(List.of("-server", "-bootstrap-expect", "1"));
             } else {
@@ -255,6 +259,7 @@ class OverlayHostsIT {
     private String webB;
     private String ipA;
     private String ipB;
+    private String ipB2;
 
     /** This host's gateway in a network, from {@code weft network inspect}. */
     private String gateway(Host h, String network) throws IOException {
@@ -378,15 +383,74 @@ class OverlayHostsIT {
         h2.docker.exec("network", "create", "-d", "weft", "--ipam-driver", "weft", "--subnet", BLUE, "-o",
                 "name=blue", "blue");
         String webB2 = web(h2, "web-b2", "blue");
-        String ipB2 = h2.containerIp(webB2);
+        ipB2 = h2.containerIp(webB2);
         assertTrue(ipB2.startsWith(subnetB.substring(0, subnetB.length() - 4)), "h2 kept its subnet: " + ipB2);
         Poll.until(CONVERGE, () -> "web-a to reach web-b2 at " + ipB2, () ->
                 http(h1, webA, ipB2)
                         .contains("from-web-b2") ? true : null);
     }
 
+    /** weft-cni exactly as a runtime runs it (env + stdin), through h1's agent socket: the same network as Docker's. */
     @Test
     @Order(6)
+    void aCniContainerJoinsTheSameNetworkAndLeavesNothingOnDel() throws Exception {
+        String container = namespace("c");
+        Path plugin = Path.of("..", "cni", "weft-cni").toAbsolutePath().normalize();
+        assertTrue(Files.isExecutable(plugin), plugin + " (built by the cni module)");
+        String config = "{\"cniVersion\":\"1.0.0\",\"name\":\"blue\",\"type\":\"weft-cni\",\"agentSocket\":\""
+                + h1.cniSocket() + "\"}";
+        Result add = cni(plugin, "ADD", container, config);
+        assertEquals(0, add.exit, add.out);
+        JsonNode result = JSON.readTree(add.out);
+        String address = result.path("ips").get(0).path("address").asText();
+        String gateway = result.path("ips").get(0).path("gateway").asText();
+        assertTrue(address.startsWith("10.210."), add.out);
+        assertEquals(gateway, gateway(h1, "blue"));
+        assertEquals(gateway, result.path("dns").path("nameservers").get(0).asText(), add.out);
+        String ip = address.substring(0, address.indexOf('/'));
+        assertTrue(endpointIps(h1).contains(ip));
+        // reaches a Docker container on the other host, by IP and by name through the gateway's DNS
+        Result ping = execute(List.of(this.ip, "netns", "exec", container, "ping", "-c", "1", "-W", "2", ipB2));
+        assertEquals(0, ping.exit, ping.out);
+        Poll.until(CONVERGE, () -> "the CNI container to resolve web-b2.service.weft through " + gateway, () -> {
+            Result r = execute(List.of(this.ip, "netns", "exec", container, "/bin/busybox", "nslookup",
+                    "web-b2.service.weft", gateway));
+            return r.out.contains(ipB2) ? true : null;
+        });
+        Result del = cni(plugin, "DEL", container, config);
+        assertEquals(0, del.exit, del.out);
+        assertEquals(0, cni(plugin, "DEL", container, config).exit, "a second DEL is fine");
+        assertTrue(!endpointIps(h1).contains(ip), "DEL released " + ip);
+        String links = run(List.of(this.ip, "-n", container, "-o", "link", "show"));
+        assertTrue(!links.contains("eth0"), links);
+    }
+
+    private static Result cni(Path plugin, String command, String container, String config) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(plugin.toString()).redirectErrorStream(false);
+            pb.environment().putAll(java.util.Map.of("CNI_COMMAND", command, "CNI_CONTAINERID", "it-" + container,
+                    "CNI_NETNS", "/run/netns/" + container, "CNI_IFNAME", "eth0", "CNI_PATH",
+                    plugin.getParent().toString()));
+            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+            Process p = pb.start();
+            p.getOutputStream().write(config.getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("weft-cni " + command + " timed out");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    @Order(7)
     void aThousandEndpointCyclesLeakNoAddress() throws Exception {
         Path socket = h1.pluginDir.resolve("weft.sock");
         String pool = "weft:" + BLUE;
@@ -421,7 +485,7 @@ class OverlayHostsIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aGracefulLeaveDropsTheHostsRoutesEverywhereAtOnce() throws Exception {
         String subnetB = null;
         for (JsonNode l : JSON.readTree(h1.weft("network", "inspect", "blue")).path("Leases")) {

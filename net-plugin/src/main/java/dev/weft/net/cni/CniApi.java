@@ -192,7 +192,7 @@ public final class CniApi {
                 return CniResults.add(c.config().cniVersion(),
                         new CniResults.Interface(hostEnd, hostLink.map(l -> l.mac().toString()).orElse(null), null, mtu),
                         new CniResults.Interface(ifName, e.mac().toString(), netns.toString(), mtu),
-                        e.ip(), lease.subnet().length(), lease.gateway(), settings.nameservers(),
+                        e.ip(), lease.subnet().length(), lease.gateway(), nameservers(lease),
                         settings.searchDomains(), c.config().dns());
             } finally {
                 lock.unlock();
@@ -380,6 +380,12 @@ public final class CniApi {
 
     private ReadWriteLock networkLock(String network) {
         return networkLocks.computeIfAbsent(network, k -> new ReentrantReadWriteLock());
+    }
+
+    /** The result's nameservers: {@link CniSettings#GATEWAY} stands for this host's gateway in the network. */
+    private List<String> nameservers(HostLease lease) {
+        return settings.nameservers().stream()
+                .map(ns -> ns.equals(CniSettings.GATEWAY) ? lease.gateway().getHostAddress() : ns).toList();
     }
 
     private static void requireVersion(Call c, String min, String command) {

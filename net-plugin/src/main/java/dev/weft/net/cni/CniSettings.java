@@ -9,11 +9,13 @@ import java.util.Objects;
  *
  * @param socket        the socket the {@code weft-cni} executable calls ({@value #DEFAULT_SOCKET} by default);
  *                      created with mode 0600, a stale file is removed at start
- * @param nameservers   the result's {@code dns.nameservers} (the agent passes its gateway DNS); may be empty
+ * @param nameservers   the result's {@code dns.nameservers}; {@value #GATEWAY} stands for this host's gateway in the
+ *                      network (where the agent's DNS listens); may be empty
  * @param searchDomains the result's {@code dns.search}; may be empty
  */
 public record CniSettings(Path socket, List<String> nameservers, List<String> searchDomains) {
     public static final String DEFAULT_SOCKET = "/run/weft/cni.sock";
+    public static final String GATEWAY = "gateway";
 
     public CniSettings {
         Objects.requireNonNull(socket, "socket");
