@@ -70,12 +70,16 @@ call() {
 }
 
 WEFT="$ROOT/cni/weft-cni"
-log "warm-up: $WARMUP ADD+DEL per plugin (the first weft-cni call writes its AppCDS archive)"
+log "warm-up: $WARMUP ADD+DEL per plugin (the first weft-cni call writes its AppCDS archive, or starts making its AOT cache on JDK 25+)"
 for i in $(seq 1 "$WARMUP"); do
     for c in ADD DEL; do
         call "$WEFT" $c "warm$i" "${PREFIX}w" "$WEFT_CONF" >/dev/null || exit 1
         call "$REF_DIR/bridge" $c "warm$i" "${PREFIX}r" "$REF_CONF" >/dev/null || exit 1
     done
+done
+for _ in $(seq 1 120); do   # a JDK 25+ AOT cache is made in the background: wait for it (at most 60 s)
+    compgen -G "$ROOT/cni/target/.weft-cni-*.aot.lock" >/dev/null || break
+    sleep 0.5
 done
 
 log "measuring: $N ADD+DEL per plugin, interleaved"
@@ -104,7 +108,7 @@ for s in weft ref; do
         printf '%s\t%s\t%s\t%s\n' "$s" "$c" "$(pct $s $c 50)" "$(pct $s $c 99)" >>"$OUT/results.tsv"
     done
 done
-java_version=$(java -version 2>&1 | head -n1)
+java_version="$(java -version 2>&1 | head -n1) on PATH; weft-cni's launcher prefers a JDK 25+ under /usr/lib/jvm: $(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -n1)"
 echo
 echo "weft-cni vs bridge+host-local ($REF_DIR), $N calls each, $(nproc) cores, $java_version"
 echo

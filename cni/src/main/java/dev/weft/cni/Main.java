@@ -37,6 +37,10 @@ public final class Main {
     }
 
     public static void main(String[] args) throws IOException {
+        if (args.length == 1 && args[0].equals("--training-run")) {
+            Training.run();
+            return;
+        }
         byte[] stdin = readAll(System.in);
         Outcome o = run(System.getenv(), stdin);
         FileOutputStream out = new FileOutputStream(FileDescriptor.out);
@@ -222,7 +226,11 @@ public final class Main {
     }
 
     private static long contentLength(String headers) {
-        for (String line : headers.split("\r\n")) {
+        // no String.split: a two-character separator compiles a regex, which costs a call milliseconds
+        for (int start = 0; start < headers.length(); ) {
+            int eol = headers.indexOf("\r\n", start);
+            String line = headers.substring(start, eol < 0 ? headers.length() : eol);
+            start = eol < 0 ? headers.length() : eol + 2;
             int colon = line.indexOf(':');
             if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("content-length")) {
                 return Long.parseLong(line.substring(colon + 1).trim());

@@ -30,6 +30,13 @@ class MainTest {
     }
 
     @Test
+    void theTrainingRunForTheAotCacheDoesARealAddAgainstItsOwnSocket() throws Exception {
+        Main.Outcome o = Training.run();
+        assertEquals(0, o.exitCode, o.text());
+        assertTrue(o.text().contains("\"10.0.0.2/24\""), o.text());
+    }
+
+    @Test
     void badInput() {
         String config = "{\"cniVersion\":\"0.4.0\",\"name\":\"blue\"}";
         assertEquals("{\"cniVersion\":\"0.4.0\",\"code\":4,\"msg\":\"CNI_COMMAND is not set\"}",

@@ -138,9 +138,8 @@ public final class DataPlane {
             if (netlink.link(peer).isPresent()) {
                 netlink.deleteLink(peer); // left over by an attach that failed half-way
             }
-            netlink.createVethPair(hostEnd, peer);
-            netlink.setMtu(hostEnd, mtu);
-            netlink.setMtu(peer, mtu);
+            // the container end is born in the container's namespace: no device move (an RCU grace period)
+            netlink.createVethPair(hostEnd, peer, containerNetns, mtu);
         }
         Link host = netlink.link(hostEnd).orElseThrow();
         if (host.masterIndex() != bridge.index()) {

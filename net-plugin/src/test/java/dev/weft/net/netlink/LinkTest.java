@@ -206,4 +206,22 @@ class LinkTest {
                     e.getMessage());
         }
     }
+
+    @Test
+    void vethPeerIsBornInAnotherNamespaceWithTheMtu() {
+        try (TestNamespace other = TestNamespace.create(); NetlinkClient there = NetlinkClient.openIn(other.path())) {
+            nl.createVethPair("wfta0", "wftb0", other.path(), 1400);
+            assertTrue(nl.link("wftb0").isEmpty(), "the peer is not created here");
+            Link here = nl.link("wfta0").orElseThrow();
+            Link peer = there.link("wftb0").orElseThrow();
+            assertEquals("veth", peer.kind());
+            assertEquals(1400, here.mtu());
+            assertEquals(1400, peer.mtu());
+            assertEquals(1400, other.ipJson("link", "show", "dev", "wftb0").get(0).get("mtu").asInt());
+            NetlinkException e = assertThrows(NetlinkException.class,
+                    () -> nl.createVethPair("wftc0", "wftd0", Path.of("/var/run/netns/wftnl-none"), 0));
+            assertEquals(Errno.ENOENT, e.error());
+            assertTrue(nl.link("wftc0").isEmpty());
+        }
+    }
 }

@@ -86,6 +86,21 @@ class RtnlMessagesTest {
     }
 
     @Test
+    void vethRequestCanPutThePeerInAnotherNamespaceWithAnMtu() {
+        NetlinkMessage m = roundTrip(RtnlMessages.createVethPair("wfta", "wftb", 7, 1450), 4);
+        Attributes a = Attributes.of(m, IFINFOMSG_LEN);
+        assertEquals(1450, a.u32(IFLA_MTU, -1));
+        byte[] peer = a.nested(IFLA_LINKINFO).nested(IFLA_INFO_DATA).bytes(VETH_INFO_PEER);
+        Attributes p = Attributes.parse(peer, IFINFOMSG_LEN, peer.length);
+        assertEquals("wftb", p.string(IFLA_IFNAME));
+        assertEquals(1450, p.u32(IFLA_MTU, -1));
+        assertEquals(7, p.u32(IFLA_NET_NS_FD, -1));
+        // without them, the request is the plain one
+        assertEquals(-1, Attributes.of(roundTrip(RtnlMessages.createVethPair("wfta", "wftb"), 5), IFINFOMSG_LEN)
+                .u32(IFLA_MTU, -1));
+    }
+
+    @Test
     void vxlanRequestHasIdPortInNetworkOrderLocalAndLearningOff() {
         Inet4Address local = (Inet4Address) IpPrefix.literal("192.0.2.7");
         VxlanSpec spec = VxlanSpec.of("wftv0", 42, 4789, local).withUnderlay(3);
