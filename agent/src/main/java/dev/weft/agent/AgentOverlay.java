@@ -227,12 +227,6 @@ final class AgentOverlay implements AutoCloseable {
         }
     }
 
-    List<InetSocketAddress> dnsListeners() {
-        synchronized (this) {
-            return new ArrayList<>(dnsListeners);
-        }
-    }
-
     private static Inet4Address ipv4(String address) {
         try {
             InetAddress a = InetAddress.getByName(address);

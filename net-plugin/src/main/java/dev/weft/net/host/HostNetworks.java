@@ -1,7 +1,6 @@
 package dev.weft.net.host;
 
 import dev.weft.net.control.ControlView;
-import dev.weft.net.dataplane.DataPlane;
 import dev.weft.net.dataplane.Reconciliation;
 import dev.weft.net.model.HostLease;
 import dev.weft.net.model.Network;
@@ -286,8 +285,7 @@ public final class HostNetworks implements AutoCloseable {
     }
 
     private void reconcile(Network n, HostLease lease, String why) {
-        DataPlane dp = overlay.dataPlane();
-        Reconciliation done = dp.reconcile(n, lease, overlay.view().leases(n.name()), overlay.underlay());
+        Reconciliation done = overlay.dataPlane().reconcile(n, lease, overlay.view().leases(n.name()), overlay.underlay());
         built.put(n.name(), n);
         reconciles.incrementAndGet();
         if (!done.unchanged()) {
