@@ -225,7 +225,7 @@ public final class Main {
         }
     }
 
-    private static long contentLength(String headers) {
+    static long contentLength(String headers) {
         // no String.split: a two-character separator compiles a regex, which costs a call milliseconds
         for (int start = 0; start < headers.length(); ) {
             int eol = headers.indexOf("\r\n", start);

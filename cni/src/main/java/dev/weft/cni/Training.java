@@ -73,12 +73,7 @@ final class Training {
 
     private static boolean complete(String request) {
         int end = request.indexOf("\r\n\r\n");
-        int at = request.toLowerCase().indexOf("content-length:");
-        if (at < 0 || at > end) {
-            return true;
-        }
-        int eol = request.indexOf("\r\n", at);
-        int length = Integer.parseInt(request.substring(at + "content-length:".length(), eol).trim());
-        return request.length() >= end + 4 + length;
+        long length = Main.contentLength(request.substring(0, end));
+        return length < 0 || request.length() >= end + 4 + length;
     }
 }

@@ -32,6 +32,14 @@ public final class NetworkCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "Missing required subcommand");
     }
 
+    /** The answer about network {@code name}, unless it does not exist or the call failed (exit 1 with a message). */
+    static ApiClient.Response existing(ApiClient.Response r, String name, String verb) {
+        if (r.status() == 404) {
+            throw new CliFailure("Error! No network named " + name);
+        }
+        return ApiClient.check(r, "Failed to " + verb + " network " + name);
+    }
+
     @Command(name = "create", description = "Create an overlay network", mixinStandardHelpOptions = true)
     public static final class Create implements Callable<Integer> {
         private final CliIo io;
@@ -120,11 +128,8 @@ public final class NetworkCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            ApiClient.Response r = addr.client(io).get("/v1/weft/network/" + CatalogCommand.segment(name));
-            if (r.status() == 404) {
-                throw new CliFailure("Error! No network named " + name);
-            }
-            ApiClient.check(r, "Failed to inspect network " + name);
+            ApiClient.Response r = existing(addr.client(io).get("/v1/weft/network/" + CatalogCommand.segment(name)),
+                    name, "inspect");
             PrintWriter out = io.out();
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(KvCommand.parse(r.body())));
             out.flush();
@@ -146,11 +151,7 @@ public final class NetworkCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws InterruptedException {
-            ApiClient.Response r = addr.client(io).delete("/v1/weft/network/" + CatalogCommand.segment(name));
-            if (r.status() == 404) {
-                throw new CliFailure("Error! No network named " + name);
-            }
-            ApiClient.check(r, "Failed to delete network " + name);
+            existing(addr.client(io).delete("/v1/weft/network/" + CatalogCommand.segment(name)), name, "delete");
             io.out().println("Deleted network " + name);
             io.out().flush();
             return 0;

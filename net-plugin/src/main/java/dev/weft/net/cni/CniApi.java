@@ -356,7 +356,7 @@ public final class CniApi {
 
     /** This host's lease, joining the network (devices reconciled) when it has not yet or its bridge is gone. */
     private HostLease lease(Network n) {
-        if (networks.joined().contains(n.name()) && host.dataPlane().link(OverlayNames.bridge(n)).isPresent()) {
+        if (networks.isJoined(n.name()) && host.dataPlane().link(OverlayNames.bridge(n)).isPresent()) {
             Optional<HostLease> current = host.keeper().current(n.name());
             if (current.isPresent()) {
                 return current.get();

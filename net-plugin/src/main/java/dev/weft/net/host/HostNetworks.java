@@ -114,17 +114,7 @@ public final class HostNetworks implements AutoCloseable {
 
     /** Leaves {@code network}: removes its devices here and releases this host's lease. */
     public void leave(String network) {
-        ControlView.Subscription s = watched.remove(network);
-        if (s != null) {
-            s.close();
-        }
-        Network n = built.remove(network);
-        if (n == null) {
-            n = overlay.view().network(network).orElse(null);
-        }
-        if (n != null) {
-            overlay.dataPlane().remove(n);
-        }
+        forget(network, true);
         overlay.keeper().release(network);
         gatewayListeners.forEach(Runnable::run);
         LOG.info("overlay: host {} left network {}", overlay.keeper().host(), network);
@@ -137,26 +127,38 @@ public final class HostNetworks implements AutoCloseable {
      */
     public void leaveAll() {
         for (String name : joined()) {
-            ControlView.Subscription s = watched.remove(name);
-            if (s != null) {
-                s.close();
-            }
-            Network n = built.remove(name);
-            if (n == null) {
-                n = overlay.view().network(name).orElse(null);
-            }
-            if (n != null) {
-                try {
-                    overlay.dataPlane().remove(n);
-                } catch (RuntimeException e) {
-                    failures.incrementAndGet();
-                    LOG.warn("overlay: removing the devices of network {} failed: {}", name, e.toString());
-                }
-            }
+            forget(name, false);
         }
         overlay.keeper().leave();
         gatewayListeners.forEach(Runnable::run);
         LOG.info("overlay: host {} left every network", overlay.keeper().host());
+    }
+
+    /**
+     * Stops watching a network and removes its devices here, built from the definition they were made from (else
+     * the registry's). A failure is thrown when {@code strict}, else counted and logged.
+     */
+    private void forget(String name, boolean strict) {
+        ControlView.Subscription s = watched.remove(name);
+        if (s != null) {
+            s.close();
+        }
+        Network n = built.remove(name);
+        if (n == null) {
+            n = overlay.view().network(name).orElse(null);
+        }
+        if (n == null) {
+            return;
+        }
+        try {
+            overlay.dataPlane().remove(n);
+        } catch (RuntimeException e) {
+            if (strict) {
+                throw e;
+            }
+            failures.incrementAndGet();
+            LOG.warn("overlay: removing the devices of network {} failed: {}", name, e.toString());
+        }
     }
 
     /** The networks this host has joined, sorted. */
@@ -164,18 +166,18 @@ public final class HostNetworks implements AutoCloseable {
         return new TreeSet<>(watched.keySet());
     }
 
+    /** Whether this host has joined {@code network} (no copy: for per-call checks). */
+    public boolean isJoined(String network) {
+        return watched.containsKey(network);
+    }
+
     /** This host's gateway addresses (first address of each joined network's subnet). */
     public List<Inet4Address> gateways() {
         List<Inet4Address> out = new ArrayList<>();
         for (String name : joined()) {
-            overlay.keeper().current(name).ifPresent(l -> out.add(gatewayOf(l)));
+            overlay.keeper().current(name).ifPresent(l -> out.add(l.gateway()));
         }
         return out;
-    }
-
-    /** The gateway (first host address) of a lease's subnet. */
-    public static Inet4Address gatewayOf(HostLease lease) {
-        return lease.gateway();
     }
 
     /** Runs {@code listener} (on some overlay thread) whenever the set of {@link #gateways()} may have changed. */
@@ -192,20 +194,8 @@ public final class HostNetworks implements AutoCloseable {
         for (String name : joined()) {
             Optional<Network> n = overlay.view().network(name);
             if (n.isEmpty()) {
-                ControlView.Subscription s = watched.remove(name);
-                if (s != null) {
-                    s.close();
-                }
-                Network old = built.remove(name);
-                if (old != null) {
-                    try {
-                        overlay.dataPlane().remove(old);
-                        LOG.info("overlay: network {} was deleted: removed its devices", name);
-                    } catch (RuntimeException e) {
-                        failures.incrementAndGet();
-                        LOG.warn("overlay: removing the devices of deleted network {} failed: {}", name, e.toString());
-                    }
-                }
+                forget(name, false);
+                LOG.info("overlay: network {} was deleted: removed its devices", name);
                 gatewaysChanged = true;
                 continue;
             }
