@@ -74,6 +74,15 @@ bench_setup "clients-" "weft-clients"
 mkdir -p "$OUT/clients"
 
 # ---- helpers ------------------------------------------------------------------------------------------------
+TICK="$(getconf CLK_TCK)"
+cpu_ticks() {   # user+system ticks of a process (all threads)
+    local s
+    s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return; }
+    s="${s##*) }"
+    # shellcheck disable=SC2086
+    set -- $s
+    echo $((${12} + ${13}))
+}
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 num() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
@@ -223,13 +232,22 @@ log "RSS: clients $RSS1; servers $SRSS1"
 
 # ---- 4. propagation: a write on the leader until every client answers it -------------------------------------------
 L="$(leader_idx)" || die "no leader"
+PROP_L="$L"
 log "propagation: 10 warm-up + $NTRIALS trials; PUT /v1/kv/bench/prop on the leader weft$((L + 1)), one ?stale" \
     "blocking query per client"
 prop_rc=0
-python3 "$HERE/propagation.py" --leader "$HOST:${HTTP[$L]}" --clients "$CLIENT_LIST" --trials "$NTRIALS" \
-    --warmup 10 --tsv "$OUT/propagation.tsv" >"$OUT/propagation.txt" 2> >(tee "$OUT/propagation.log" >&2) || prop_rc=$?
+clients_ticks() { local i t=0; for ((i = 1; i <= NCLIENTS; i++)); do t=$((t + $(cpu_ticks "${CPID[$i]}"))); done; echo "$t"; }
+servers_ticks() { echo $(($(cpu_ticks "${SPID[0]}") + $(cpu_ticks "${SPID[1]}") + $(cpu_ticks "${SPID[2]}"))); }
+PROP_C0="$(clients_ticks)" PROP_S0="$(servers_ticks)" PROP_T0="$(now)"
+GROUPS_LIST="$(for ((i = 1; i <= NCLIENTS; i++)); do printf 'weft%s,' $(( (i - 1) % 3 + 1 )); done)"
+python3 "$HERE/propagation.py" --leader "$HOST:${HTTP[$L]}" --clients "$CLIENT_LIST" --groups "$GROUPS_LIST" \
+    --servers "weft1=$HOST:${HTTP[0]},weft2=$HOST:${HTTP[1]},weft3=$HOST:${HTTP[2]}" --trials "$NTRIALS" --warmup 10 --tsv "$OUT/propagation.tsv" >"$OUT/propagation.txt" 2> >(tee "$OUT/propagation.log" >&2) || prop_rc=$?
 sleep 0.2
+PROP_C1="$(clients_ticks)" PROP_S1="$(servers_ticks)"
 PROP="$(grep '^RESULT' "$OUT/propagation.txt" || true)"
+# CPU per write: all the clients' and all the servers' CPU during the phase, divided by its writes (warm-up included)
+PROP_CPU="$(awk -v c="$((PROP_C1 - PROP_C0))" -v s="$((PROP_S1 - PROP_S0))" -v n="$((NTRIALS + 10))" -v t="$TICK" \
+    -v k="$NCLIENTS" -v secs="$(since "$PROP_T0")" 'BEGIN { printf "clients %.1f ms in all (%.2f ms each), servers %.1f ms in all (%d writes in %.0f s)", c * 1000 / t / n, c * 1000 / t / n / k, s * 1000 / t / n, n, secs }')"
 [ -n "$PROP" ] || die "propagation.py printed no result (see $OUT/propagation.log)"
 
 # ---- 5. DNS: a follower vs a client, alternating ------------------------------------------------------------------
@@ -271,15 +289,6 @@ DNS_RATIO="$(awk -v c="$QPS_C" -v s="$QPS_S" 'BEGIN { if (s > 0) printf "%.2f", 
 runs() { local out="" q; for q in $1; do out+="${out:+, }$(printf '%.0f' "$q")"; done; echo "$out"; }
 
 # ---- 6. server CPU with the clients attached: idle, then under a steady write load ------------------------------------
-TICK="$(getconf CLK_TCK)"
-cpu_ticks() {   # user+system ticks of a process (all threads)
-    local s
-    s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return; }
-    s="${s##*) }"
-    # shellcheck disable=SC2086
-    set -- $s
-    echo $((${12} + ${13}))
-}
 internal_count() {   # internal_count I FILE: completed /v1/internal requests in server I's metrics (empty: none)
     local lines
     lines="$(curl -fsS -m 5 "http://$HOST:${HTTP[$1]}/v1/agent/metrics?format=prometheus" 2>/dev/null |
@@ -350,6 +359,15 @@ RSS_WORST="$(printf '%s\n' "$RSS_MAX" "$RSS2_MAX" | sort -g | tail -n1)"
     echo "| $NSVC agent registrations through the clients | all acknowledged after $REG_ACK_S s (${REG_RATE:-?}/s, 16 connections); all in weft1's catalog after $REG_ALL_S s | – | |"
     echo "| write → visible on the last of $NCLIENTS clients | p50 $(f "$PROP" last_p50_ms) / p99 $(f "$PROP" last_p99_ms) / max $(f "$PROP" last_max_ms) ms ($(f "$PROP" trials) trials, $(f "$PROP" timeouts) timeouts) | p99 < $PROP_TARGET ms | $(verdict "$(f "$PROP" last_p99_ms)" lt "$PROP_TARGET") |"
     echo "| write → visible on the median client | p50 $(f "$PROP" med_p50_ms) / p99 $(f "$PROP" med_p99_ms) / max $(f "$PROP" med_max_ms) ms | – | |"
+    while read -r _ g rest; do
+        lead=""; [ "${g#server-}" != "weft$((PROP_L + 1))" ] || lead=", the leader"
+        case "$g" in
+            server-*) what="on the server ${g#server-}$lead itself" ;;
+            *) what="on a client of $g$lead (every answer)" ;;
+        esac
+        echo "| write → visible $what | p50 $(f "$rest" p50_ms) / p99 $(f "$rest" p99_ms) / max $(f "$rest" max_ms) ms | – | |"
+    done < <(grep '^GROUP' "$OUT/propagation.txt")
+    echo "| CPU per write during the propagation trials | $PROP_CPU | – | |"
     echo "| leader's PUT acknowledgement | p50 $(f "$PROP" ack_p50_ms) / p99 $(f "$PROP" ack_p99_ms) ms | – | |"
     echo "| DNS qps, server ${DNAME[server]} | median $QPS_S (runs $(runs "${QPS[server]}")) | – | |"
     echo "| DNS qps, client ${DNAME[client]} | median $QPS_C (runs $(runs "${QPS[client]}")); client ÷ server ${DNS_RATIO}× | ≥ ${DNS_TARGET}× | $(verdict "$DNS_RATIO" ge "$DNS_TARGET") |"
