@@ -212,6 +212,7 @@ public final class RaftStore implements ReplicatedStore {
         this.admin = Executors.newSingleThreadExecutor(daemon("weft-raft-admin-" + selfId));
         long tick = LEADER_TICK.toMillis();
         leaderDuties.scheduleWithFixedDelay(this::runLeaderDuties, tick, tick, TimeUnit.MILLISECONDS);
+        stateMachine.onLeaderChanged(this::leaderChanged);
     }
 
     /** Starts (or recovers, or joins) this Raft member with the system clock. */
@@ -826,6 +827,7 @@ public final class RaftStore implements ReplicatedStore {
             return;
         }
         WeftStateMachine sm = new WeftStateMachine(watches, registry);
+        sm.onLeaderChanged(this::leaderChanged);
         RaftServer fresh = null;
         try {
             fresh = RaftServer.newBuilder()
@@ -904,6 +906,52 @@ public final class RaftStore implements ReplicatedStore {
         Thread closer = new Thread(() -> closeQuietly(used), "weft-raft-client-close-" + selfId);
         closer.setDaemon(true);
         closer.start();
+    }
+
+    /**
+     * A follower sends its proposals and read barriers through Ratis clients, and an ordered Ratis client keeps
+     * sending to the leader it knows until an attempt fails. When the old leader's host is gone without closing
+     * its connections (power loss, a cut cable), each attempt waits out its timeout (3 s) and the requests queued
+     * behind it in the client's sliding window wait too: writes through a follower failed for 20 s after a new
+     * leader was elected (measured by examples/failover). So on every change to a new leader that is not this
+     * member, new requests go to fresh clients that start at that leader; the old clients finish what they hold
+     * and are closed once the request timeout has passed.
+     */
+    private void leaderChanged(RaftPeerId leader) {
+        if (leader == null || leader.equals(selfId) || closed.get()) {
+            return;
+        }
+        try {
+            admin.execute(() -> replaceClients(leader));
+        } catch (RuntimeException e) {
+            LOG.debug("{}: cannot replace the Raft clients: {}", selfId, e.toString());
+        }
+    }
+
+    private void replaceClients(RaftPeerId leader) {
+        List<RaftClient> old = new ArrayList<>();
+        synchronized (clients) {
+            if (closed.get()) {
+                return;
+            }
+            RaftGroup group = currentGroup();
+            if (!group.getPeers().stream().anyMatch(p -> p.getId().equals(leader))) {
+                return; // not in the configuration this member knows: keep the clients, they learn it themselves
+            }
+            for (int i = 0; i < clients.length(); i++) {
+                old.add(clients.get(i));
+                clients.set(i, newClient(cfg, group, leader));
+            }
+            old.add(readClient);
+            readClient = newReadClient(cfg, group, leader);
+        }
+        LOG.info("{}: {} new Raft clients starting at the new leader {}", selfId, old.size(), leader);
+        try {
+            leaderDuties.schedule(() -> old.forEach(RaftStore::closeQuietly),
+                    cfg.requestTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            old.forEach(RaftStore::closeQuietly); // shutting down
+        }
     }
 
     /** Replaces a read client whose attempt hung or whose attempts keep failing (at most once per second). */
@@ -1190,6 +1238,11 @@ public final class RaftStore implements ReplicatedStore {
     }
 
     private static RaftClient newClient(RaftConfig cfg, RaftGroup group) {
+        return newClient(cfg, group, null);
+    }
+
+    /** As {@link #newClient(RaftConfig, RaftGroup)}, sending first to {@code leader} when it is not null. */
+    private static RaftClient newClient(RaftConfig cfg, RaftGroup group, RaftPeerId leader) {
         RaftProperties p = new RaftProperties();
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(GRPC_MESSAGE_MAX_BYTES));
         long attempt = Math.max(500, Math.min(3000, cfg.requestTimeout().toMillis() / 2));
@@ -1199,18 +1252,24 @@ public final class RaftStore implements ReplicatedStore {
         return RaftClient.newBuilder()
                 .setProperties(p)
                 .setRaftGroup(group)
+                .setLeaderId(leader)
                 .setRetryPolicy(retryPolicy(cfg.requestTimeout()))
                 .build();
     }
 
     /** A client without retries whose attempts give up after a third of the request timeout (0.5 to 2 s). */
     private static RaftClient newReadClient(RaftConfig cfg, RaftGroup group) {
+        return newReadClient(cfg, group, null);
+    }
+
+    private static RaftClient newReadClient(RaftConfig cfg, RaftGroup group, RaftPeerId leader) {
         RaftProperties p = new RaftProperties();
         long attempt = Math.max(500, Math.min(2000, cfg.requestTimeout().toMillis() / 3));
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(attempt, TimeUnit.MILLISECONDS));
         return RaftClient.newBuilder()
                 .setProperties(p)
                 .setRaftGroup(group)
+                .setLeaderId(leader)
                 .setRetryPolicy(RetryPolicies.noRetry())
                 .build();
     }

@@ -55,6 +55,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Objects;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -104,6 +105,7 @@ public final class WeftStateMachine extends BaseStateMachine {
     private volatile KvState state = new KvState();
     /** {@code state.catalog().catalogIndex()}, published after every apply for lock-free change checks (DNS). */
     private volatile long catalogIndex;
+    private volatile java.util.function.Consumer<RaftPeerId> leaderListener = id -> { };
     /** Read barriers waiting for the applied index (Raft configuration entries included). */
     private final AppliedWaiters appliedWaiters = new AppliedWaiters(this::appliedIndex);
 
@@ -428,6 +430,16 @@ public final class WeftStateMachine extends BaseStateMachine {
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
         LOG.info("{}: leader is now {}", memberId.getPeerId(), newLeaderId);
+        try {
+            leaderListener.accept(newLeaderId);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: leader change listener failed", memberId.getPeerId(), e);
+        }
+    }
+
+    /** Called with the new leader's ID (null while there is none) on Ratis' thread: must not block. */
+    void onLeaderChanged(java.util.function.Consumer<RaftPeerId> listener) {
+        this.leaderListener = Objects.requireNonNull(listener, "listener");
     }
 
     @Override
