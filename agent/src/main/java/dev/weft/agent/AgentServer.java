@@ -10,6 +10,11 @@ import dev.weft.dns.DnsServer;
 import dev.weft.agent.http.HttpApiServer;
 import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
+import dev.weft.kvstore.acl.AclCatalogView;
+import dev.weft.kvstore.acl.AclConfig;
+import dev.weft.kvstore.acl.Authorizer;
+import dev.weft.kvstore.acl.AuthorizingStore;
+import dev.weft.kvstore.acl.TokenResolver;
 import dev.weft.kvstore.feed.ClientStore;
 import dev.weft.kvstore.feed.FeedProtocol;
 import dev.weft.kvstore.raft.RaftStore;
@@ -18,6 +23,7 @@ import dev.weft.registrator.RegistratorConfig;
 import dev.weft.runtime.DockerClient;
 import dev.weft.kvstore.state.CatalogNode;
 import dev.weft.kvstore.state.CatalogView;
+import dev.weft.kvstore.state.KvReadView;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -115,6 +121,17 @@ public final class AgentServer implements AutoCloseable {
      * @throws InterruptedException when interrupted while binding the HTTP port
      */
     public static AgentServer start(AgentConfig config, OverlaySettings overlaySettings) throws InterruptedException {
+        return start(config, overlaySettings, AclConfig.DISABLED);
+    }
+
+    /**
+     * Starts the agent with ACLs as {@code acl} says: the HTTP API enforces them, and the agent's own writers
+     * (anti-entropy, registrator, overlay) and a client agent's requests to the servers use the agent token.
+     *
+     * @throws InterruptedException when interrupted while binding the HTTP port
+     */
+    public static AgentServer start(AgentConfig config, OverlaySettings overlaySettings, AclConfig acl)
+            throws InterruptedException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("node", config.nodeName(), "dc", config.datacenter());
         new JvmMemoryMetrics().bindTo(registry);
@@ -141,7 +158,7 @@ public final class AgentServer implements AutoCloseable {
                 raftPort = Integer.parseInt(hostPort[1]);
             } else {
                 store = ClientStore.start(new ClientStore.Settings(config.nodeName(), config.retryJoin(),
-                        config.requestTimeout(), CLIENT_FEED_WAIT), registry);
+                        config.requestTimeout(), CLIENT_FEED_WAIT), registry, acl.agentToken());
                 advertiseHost = config.bindAddr();
                 raftPort = 0;
             }
@@ -152,24 +169,32 @@ public final class AgentServer implements AutoCloseable {
             String addr = ipOf(advertiseHost);
             CatalogNode self = new CatalogNode(config.nodeName(), nodeId(config.dataDir()), addr,
                     Map.of("lan", addr, "lan_ipv4", addr, "wan", addr, "wan_ipv4", addr), Map.of(), 0, 0);
-            local = new LocalAgentState(self, store, new LocalAgentState.Settings(d.checkUpdateInterval(),
+            // The agent's own writes act with the agent token when ACLs are on.
+            ReplicatedStore own = acl.enabled() ? new AuthorizingStore(store, acl) : store;
+            local = new LocalAgentState(self, own, new LocalAgentState.Settings(d.checkUpdateInterval(),
                     d.antiEntropyInterval(), d.heartbeatInterval(), config.requestTimeout().plusSeconds(1)),
                     config.dataDir(), registry);
             if (d.dnsPort() >= 0) {
                 ReplicatedStore s = store;
+                // With ACLs on, DNS reveals only what the agent token may read (others: NXDOMAIN).
+                TokenResolver dnsTokens = new TokenResolver(acl.defaultAllow());
                 dns = DnsServer.start(dnsConfig(config, addr), new CatalogReader() {
                     @Override
                     public <T> T read(Function<CatalogView, T> reader) {
-                        return s.read(v -> reader.apply(v.catalog()));
+                        return s.read(v -> reader.apply(acl.enabled()
+                                ? new AclCatalogView(v.catalog(), agentAuthorizer(dnsTokens, v, acl.agentToken()))
+                                : v.catalog()));
                     }
 
                     @Override
                     public long catalogIndex() {
-                        return s.catalogIndex();
+                        // an ACL change can change the answers too
+                        return acl.enabled() ? s.read(v -> Math.max(v.catalog().catalogIndex(), v.acl().aclIndex()))
+                                : s.catalogIndex();
                     }
                 }, registry);
             }
-            http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(), local);
+            http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(), local, acl);
             if (config.server()) {
                 // Where clients reach this server: its HTTP API, on the advertised address when bound to any.
                 String httpHost = isAnyLocal(config.clientAddr()) ? addr : config.clientAddr();
@@ -178,7 +203,7 @@ public final class AgentServer implements AutoCloseable {
             }
             local.start();
             if (overlaySettings.enabled()) {
-                overlay = AgentOverlay.start(overlaySettings, store, config.nodeName(), self.id(), config.dataDir(),
+                overlay = AgentOverlay.start(overlaySettings, own, config.nodeName(), self.id(), config.dataDir(),
                         addr, dns, registry);
             }
             containers = startRegistrator(config, addr, local, registry);
@@ -232,6 +257,15 @@ public final class AgentServer implements AutoCloseable {
      * Starts the registrator when it is on and Docker is configured ({@code -docker-host}, {@code DOCKER_HOST})
      * or its default socket exists. Docker being down is not an error: the registrator keeps reconnecting.
      */
+    /** What the agent token may do; nothing beyond the default policy when the token is unknown. */
+    private static Authorizer agentAuthorizer(TokenResolver tokens, KvReadView view, String token) {
+        try {
+            return tokens.resolve(view.acl(), token);
+        } catch (TokenResolver.AclNotFoundException e) {
+            return tokens.authorizer(view.acl(), null);
+        }
+    }
+
     private static ContainerWatch startRegistrator(AgentConfig config, String advertise, LocalAgentState local,
                                                    PrometheusMeterRegistry registry) {
         RegistratorSettings rs = config.discovery().registrator();

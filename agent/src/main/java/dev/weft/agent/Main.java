@@ -1,5 +1,6 @@
 package dev.weft.agent;
 
+import dev.weft.agent.cli.AclCommand;
 import dev.weft.agent.cli.AgentCommand;
 import dev.weft.agent.cli.CatalogCommand;
 import dev.weft.agent.cli.CliFailure;
@@ -30,7 +31,7 @@ import java.util.concurrent.Callable;
         description = "Service discovery and overlay networking for container hosts.",
         subcommands = {AgentCommand.class, KvCommand.class, MembersCommand.class, OperatorCommand.class,
                 SnapshotCommand.class, VersionCommand.class, CatalogCommand.class, ServicesCommand.class,
-                NetworkCommand.class, LeaveCommand.class, HelpCommand.class})
+                NetworkCommand.class, LeaveCommand.class, AclCommand.class, HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

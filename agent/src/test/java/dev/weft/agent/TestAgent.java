@@ -1,5 +1,6 @@
 package dev.weft.agent;
 
+import dev.weft.kvstore.acl.AclConfig;
 import dev.weft.kvstore.testing.Poll;
 
 import java.io.IOException;
@@ -27,11 +28,21 @@ public final class TestAgent implements AutoCloseable {
 
     /** An agent with its configuration adjusted by {@code tweak}, on {@code dir} (kept across restarts). */
     public static TestAgent start(String nodeName, Path dir, UnaryOperator<AgentConfig> tweak) throws Exception {
+        return start(nodeName, dir, tweak, AclConfig.DISABLED);
+    }
+
+    /** A single server enforcing ACLs as {@code acl} says. */
+    public static TestAgent startWithAcl(String nodeName, AclConfig acl) throws Exception {
+        return start(nodeName, Files.createTempDirectory("weft-agent-test-"), c -> c, acl);
+    }
+
+    private static TestAgent start(String nodeName, Path dir, UnaryOperator<AgentConfig> tweak, AclConfig acl)
+            throws Exception {
         AgentConfig base = AgentConfig.defaults(nodeName, dir).withEphemeralPorts();
         // Never pick up a Docker daemon of the machine; tests that want the registrator turn it on.
         base = base.withDiscovery(base.discovery().withRegistrator(RegistratorSettings.off()));
         AgentConfig cfg = tweak.apply(base);
-        AgentServer agent = AgentServer.start(cfg);
+        AgentServer agent = AgentServer.start(cfg, OverlaySettings.off(), acl);
         TestAgent t = new TestAgent(dir, agent);
         awaitTrue("leader elected", Duration.ofSeconds(30), () -> agent.status().isLeader());
         return t;
@@ -39,11 +50,16 @@ public final class TestAgent implements AutoCloseable {
 
     /** A client agent (no vote) following {@code serverHttpAddr}; returns once it knows the leader. */
     public static TestAgent startClient(String nodeName, String serverHttpAddr) throws Exception {
+        return startClient(nodeName, serverHttpAddr, AclConfig.DISABLED);
+    }
+
+    /** A client agent enforcing ACLs as {@code acl} says (its agent token also reads the servers' feed). */
+    public static TestAgent startClient(String nodeName, String serverHttpAddr, AclConfig acl) throws Exception {
         Path dir = Files.createTempDirectory("weft-client-test-");
         AgentConfig base = AgentConfig.defaults(nodeName, dir).withEphemeralPorts().withServer(false)
                 .withCluster(0, java.util.List.of(serverHttpAddr));
         base = base.withDiscovery(base.discovery().withRegistrator(RegistratorSettings.off()));
-        AgentServer agent = AgentServer.start(base);
+        AgentServer agent = AgentServer.start(base, OverlaySettings.off(), acl);
         TestAgent t = new TestAgent(dir, agent);
         awaitTrue("client knowing the leader", Duration.ofSeconds(30), () -> agent.status().knownLeader());
         return t;

@@ -21,6 +21,15 @@ public interface ReplicatedStore extends AutoCloseable {
     CompletableFuture<Applied> submit(Command command);
 
     /**
+     * As {@link #submit(Command)}, on behalf of a request that carried the ACL {@code token} ("" for none). A Raft
+     * server has checked the token before proposing and ignores it; a client agent forwards it to the server,
+     * which checks it again ({@link PermissionDeniedException} when refused).
+     */
+    default CompletableFuture<Applied> submit(Command command, String token) {
+        return submit(command);
+    }
+
+    /**
      * Linearizable read barrier (Raft ReadIndex through Ratis): completes once this member's local view has
      * applied everything committed before the call. Fails with {@link NoLeaderException} without a leader.
      */

@@ -8,6 +8,7 @@ import dev.weft.agent.RegistratorSettings;
 import dev.weft.agent.http.GoDuration;
 import dev.weft.agent.Version;
 import dev.weft.kvstore.StoreException;
+import dev.weft.kvstore.acl.AclConfig;
 import dev.weft.kvstore.raft.RaftConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -153,6 +154,14 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = {"-overlay-gateway-dns", "--overlay-gateway-dns"}, arity = "0..1", paramLabel = "true|false",
             fallbackValue = "true", description = "DNS also answers on each gateway address, port 53 (true)")
     Boolean overlayGatewayDns;
+    @Option(names = {"-acl-enabled", "--acl-enabled"}, description = "Enforce ACLs (off by default, and in -dev)")
+    boolean aclEnabled;
+    @Option(names = {"-acl-default-policy", "--acl-default-policy"}, paramLabel = "allow|deny",
+            description = "What a token may do where no rule says (allow; production: deny)")
+    String aclDefaultPolicy;
+    @Option(names = {"-acl-agent-token", "--acl-agent-token"}, paramLabel = "SECRET",
+            description = "Token of the agent's own writes, its requests to servers and what DNS may reveal")
+    String aclAgentToken;
 
     public AgentCommand(CliIo io) {
         this.io = io;
@@ -162,10 +171,11 @@ public final class AgentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AgentConfig cfg = config();
         OverlaySettings overlaySettings = overlaySettings();
+        AclConfig acl = aclConfig();
         Path tempDir = dev ? cfg.dataDir() : null;
         AgentServer agent;
         try {
-            agent = AgentServer.start(cfg, overlaySettings);
+            agent = AgentServer.start(cfg, overlaySettings, acl);
         } catch (StoreException | IllegalArgumentException e) {
             deleteQuietly(tempDir);
             throw new CliFailure("Error starting agent: " + e.getMessage());
@@ -238,6 +248,23 @@ public final class AgentCommand implements Callable<Integer> {
             cfg = cfg.withLogSegmentBytes(logSegmentBytes);
         }
         return cfg.withDiscovery(discovery(cfg.clientAddr()));
+    }
+
+    AclConfig aclConfig() {
+        if (!aclEnabled) {
+            if (aclDefaultPolicy != null || aclAgentToken != null) {
+                throw new ParameterException(spec.commandLine(),
+                        "-acl-default-policy and -acl-agent-token need -acl-enabled");
+            }
+            return AclConfig.DISABLED;
+        }
+        boolean allow;
+        try {
+            allow = AclConfig.parseDefaultPolicy(aclDefaultPolicy == null ? "allow" : aclDefaultPolicy);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        return new AclConfig(true, allow, aclAgentToken);
     }
 
     OverlaySettings overlaySettings() {

@@ -12,15 +12,23 @@ import java.util.Map;
 
 /**
  * The CLI's client of the agent's HTTP API, on the JDK's {@link HttpClient}. The address comes from
- * {@code -http-addr}, then {@code WEFT_HTTP_ADDR}, then {@code CONSUL_HTTP_ADDR}, then 127.0.0.1:8500.
+ * {@code -http-addr}, then {@code WEFT_HTTP_ADDR}, then {@code CONSUL_HTTP_ADDR}, then 127.0.0.1:8500; the ACL token
+ * from {@code -token}, then {@code WEFT_HTTP_TOKEN}, then {@code CONSUL_HTTP_TOKEN}.
  */
 public final class ApiClient {
     public static final String DEFAULT_ADDR = "127.0.0.1:8500";
 
     private final URI base;
     private final HttpClient http;
+    private final String token;
 
     public ApiClient(String addr) {
+        this(addr, "");
+    }
+
+    /** @param token ACL token sent as {@code X-Consul-Token} with every request ("" or null: none) */
+    public ApiClient(String addr, String token) {
+        this.token = token == null ? "" : token;
         String a = addr.contains("://") ? addr : "http://" + addr;
         while (a.endsWith("/")) {
             a = a.substring(0, a.length() - 1);
@@ -44,6 +52,20 @@ public final class ApiClient {
             }
         }
         return DEFAULT_ADDR;
+    }
+
+    /** Resolves the ACL token from the option value, then {@code WEFT_HTTP_TOKEN}, then {@code CONSUL_HTTP_TOKEN}. */
+    public static String resolveToken(String option, Map<String, String> env) {
+        if (option != null && !option.isBlank()) {
+            return option;
+        }
+        for (String var : new String[] {"WEFT_HTTP_TOKEN", "CONSUL_HTTP_TOKEN"}) {
+            String v = env.get(var);
+            if (v != null && !v.isBlank()) {
+                return v.strip();
+            }
+        }
+        return "";
     }
 
     public URI base() {
@@ -85,9 +107,11 @@ public final class ApiClient {
     public Response send(String method, String pathAndQuery, byte[] body) throws InterruptedException {
         HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofByteArray(body);
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + pathAndQuery))
-                .method(method, publisher)
-                .build();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).method(method, publisher);
+        if (!token.isEmpty()) {
+            b.header("X-Consul-Token", token);
+        }
+        HttpRequest req = b.build();
         try {
             HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
             return new Response(r.statusCode(), r.body(), r.headers());

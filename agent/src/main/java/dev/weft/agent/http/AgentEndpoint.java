@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.agent.catalog.LocalAgentState;
 import dev.weft.agent.catalog.ServiceRegistration;
 import dev.weft.agent.checks.CheckDefinition;
+import dev.weft.kvstore.acl.Resource;
 import dev.weft.kvstore.state.CatalogCheck;
 import dev.weft.kvstore.state.CatalogService;
 import dev.weft.kvstore.state.HealthStatus;
@@ -39,11 +40,12 @@ final class AgentEndpoint implements Endpoint {
         String method = req.method().name();
         if (path.equals(SERVICES)) {
             noFilter(req);
-            return done(servicesJson(local.services()));
+            return done(servicesJson(local.services().stream()
+                    .filter(sv -> req.authz().read(Resource.SERVICE, sv.service())).toList()));
         }
         if (path.equals(CHECKS)) {
             noFilter(req);
-            return done(checksJson(local.checks()));
+            return done(checksJson(local.checks().stream().filter(ch -> AclGate.mayRead(req.authz(), ch)).toList()));
         }
         if (path.startsWith(SERVICE)) {
             String rest = path.substring(SERVICE.length());
@@ -55,6 +57,8 @@ final class AgentEndpoint implements Endpoint {
                 } catch (IllegalArgumentException e) {
                     throw HttpError.badRequest(e.getMessage());
                 }
+                ctx.acl.require(req, req.authz().write(Resource.SERVICE, reg.service().service()),
+                        "service \"" + reg.service().service() + "\" write");
                 local.addService(reg, "true".equalsIgnoreCase(req.param("replace-existing-checks"))
                         || (req.has("replace-existing-checks") && req.param("replace-existing-checks").isEmpty()));
                 return done(ApiResponse.empty(200));
@@ -62,6 +66,11 @@ final class AgentEndpoint implements Endpoint {
             if (rest.startsWith("deregister/")) {
                 requirePut(method);
                 String id = rest.substring("deregister/".length());
+                CatalogService known = local.service(id);
+                if (known != null) {
+                    ctx.acl.require(req, req.authz().write(Resource.SERVICE, known.service()),
+                            "service \"" + known.service() + "\" write");
+                }
                 if (!local.removeService(id)) {
                     throw HttpError.notFound("Unknown service ID \"" + id + "\". Ensure that the service ID is "
                             + "passed, not the service name.");
@@ -73,6 +82,8 @@ final class AgentEndpoint implements Endpoint {
                 if (s == null) {
                     throw HttpError.notFound("unknown service ID: " + rest);
                 }
+                ctx.acl.require(req, req.authz().read(Resource.SERVICE, s.service()),
+                        "service \"" + s.service() + "\" read");
                 return done(ApiResponse.json(ConsulJson.write(g -> CatalogJson.agentService(g, s,
                         ctx.agent.datacenter()))));
             }
@@ -86,6 +97,7 @@ final class AgentEndpoint implements Endpoint {
                 CheckDefinition def;
                 try {
                     def = CheckDefinition.parseAgentCheck(json);
+                    checkWrite(req, local, def.serviceId());
                     local.addCheck(def, json);
                 } catch (IllegalArgumentException e) {
                     throw HttpError.badRequest(e.getMessage());
@@ -98,6 +110,11 @@ final class AgentEndpoint implements Endpoint {
             }
             String verb = rest.substring(0, slash);
             String id = rest.substring(slash + 1);
+            for (CatalogCheck ch : local.checks()) {
+                if (ch.checkId().equals(id)) {
+                    checkWrite(req, local, ch.serviceId());
+                }
+            }
             if (verb.equals("deregister")) {
                 if (!local.removeCheck(id)) {
                     throw HttpError.notFound("Unknown check ID \"" + id + "\". Ensure that the check ID is passed, "
@@ -139,6 +156,18 @@ final class AgentEndpoint implements Endpoint {
             return done(ApiResponse.empty(200));
         }
         throw HttpError.notFound("Not found: " + path);
+    }
+
+    /** A service's check needs write on the service, a node's check write on this node. */
+    private void checkWrite(ApiRequest req, LocalAgentState local, String serviceId) {
+        CatalogService svc = serviceId == null || serviceId.isEmpty() ? null : local.service(serviceId);
+        if (svc != null) {
+            ctx.acl.require(req, req.authz().write(Resource.SERVICE, svc.service()),
+                    "service \"" + svc.service() + "\" write");
+        } else {
+            ctx.acl.require(req, req.authz().write(Resource.NODE, local.nodeName()),
+                    "node \"" + local.nodeName() + "\" write");
+        }
     }
 
     private static String note(ApiRequest req) {

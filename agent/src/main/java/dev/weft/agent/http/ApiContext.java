@@ -23,6 +23,8 @@ final class ApiContext {
     final Clock clock;
     /** This agent's own services and checks; null where the API runs without them (some tests). */
     final LocalAgentState local;
+    /** ACL enforcement; off unless the agent runs with {@code -acl-enabled}. */
+    volatile AclGate acl = AclGate.disabled();
     /** What {@code PUT /v1/agent/leave} runs (the agent's graceful leave); null where the API runs without one. */
     volatile Runnable leaveAction;
 
@@ -42,10 +44,15 @@ final class ApiContext {
         return clock.millis();
     }
 
-    /** Proposes a command; a synchronous failure is turned into a failed future. */
-    CompletableFuture<Applied> submit(Command command) {
+    /**
+     * Proposes a command on behalf of a request: refused with 403 when the request's token may not (the one
+     * check, {@link dev.weft.kvstore.acl.CommandAuthorizer}), otherwise proposed with the token so that a client
+     * agent's server checks it again. A synchronous failure is turned into a failed future.
+     */
+    CompletableFuture<Applied> submit(ApiRequest req, Command command) {
         try {
-            return store.submit(command);
+            acl.authorize(req, command);
+            return store.submit(command, req.token());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -1,5 +1,6 @@
 package dev.weft.agent.http;
 
+import dev.weft.kvstore.acl.Authorizer;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -26,6 +27,8 @@ final class ApiRequest {
     private final HttpHeaders headers;
     private final byte[] body;
     private final Channel channel;
+    /** What this request's token may do; set by {@link AclGate} before the endpoint runs. */
+    private Authorizer authz = Authorizer.allowAll();
 
     ApiRequest(HttpMethod method, String path, Map<String, List<String>> params, HttpHeaders headers, byte[] body,
                Channel channel) {
@@ -42,6 +45,31 @@ final class ApiRequest {
         byte[] body = new byte[req.content().readableBytes()];
         req.content().getBytes(req.content().readerIndex(), body);
         return new ApiRequest(req.method(), qs.path(), qs.parameters(), req.headers(), body, channel);
+    }
+
+    Authorizer authz() {
+        return authz;
+    }
+
+    void authz(Authorizer a) {
+        authz = a;
+    }
+
+    /**
+     * The request's ACL token, as Consul looks for it: {@code X-Consul-Token}, then {@code Authorization: Bearer},
+     * then {@code ?token=}; "" when there is none.
+     */
+    String token() {
+        String t = headers == null ? null : headers.get("X-Consul-Token");
+        if (t != null && !t.isBlank()) {
+            return t.trim();
+        }
+        String auth = headers == null ? null : headers.get("Authorization");
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return auth.substring(7).trim();
+        }
+        String q = param("token");
+        return q == null ? "" : q;
     }
 
     HttpMethod method() {

@@ -2,6 +2,7 @@ package dev.weft.agent.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.kvstore.Watches;
+import dev.weft.kvstore.acl.Resource;
 import dev.weft.kvstore.state.CatalogCheck;
 import dev.weft.kvstore.state.CatalogNode;
 import dev.weft.kvstore.state.CatalogService;
@@ -83,7 +84,7 @@ final class CatalogEndpoint implements Endpoint {
             CatalogView c = view.catalog();
             List<CatalogNode> out = new ArrayList<>();
             for (CatalogNode n : c.nodes()) {
-                if (metaMatches(n, meta)) {
+                if (metaMatches(n, meta) && req.authz().read(Resource.NODE, n.node())) {
                     out.add(n);
                 }
             }
@@ -96,7 +97,8 @@ final class CatalogEndpoint implements Endpoint {
         if (meta.isEmpty()) {
             return ctx.queries.serve(req, WatchTarget.catalog(CatalogView.TOPIC_SERVICES), view -> {
                 CatalogView c = view.catalog();
-                Map<String, SortedSet<String>> all = c.services();
+                Map<String, SortedSet<String>> all = new TreeMap<>(c.services());
+                all.keySet().removeIf(name -> !req.authz().read(Resource.SERVICE, name));
                 return new ReadResult(c.servicesIndex(), () -> ApiResponse.json(CatalogJson.services(all)));
             });
         }
@@ -106,7 +108,7 @@ final class CatalogEndpoint implements Endpoint {
             CatalogView c = view.catalog();
             Map<String, SortedSet<String>> out = new TreeMap<>();
             for (CatalogService s : c.allServices()) {
-                if (metaMatches(c.node(s.node()), meta)) {
+                if (metaMatches(c.node(s.node()), meta) && req.authz().read(Resource.SERVICE, s.service())) {
                     out.computeIfAbsent(s.service(), k -> new TreeSet<>()).addAll(s.tags());
                 }
             }
@@ -122,9 +124,11 @@ final class CatalogEndpoint implements Endpoint {
         return ctx.queries.serve(req, WatchTarget.catalog(CatalogView.serviceTopic(name)), view -> {
             CatalogView c = view.catalog();
             List<CatalogJson.ServiceOnNode> out = new ArrayList<>();
-            for (CatalogService s : c.serviceInstances(name)) {
+            boolean visible = req.authz().read(Resource.SERVICE, name);
+            for (CatalogService s : visible ? c.serviceInstances(name) : List.<CatalogService>of()) {
                 CatalogNode n = c.node(s.node());
-                if (n != null && tagsMatch(s, tags) && metaMatches(n, meta)) {
+                if (n != null && tagsMatch(s, tags) && metaMatches(n, meta)
+                        && req.authz().read(Resource.NODE, n.node())) {
                     out.add(new CatalogJson.ServiceOnNode(n, s));
                 }
             }
@@ -137,8 +141,9 @@ final class CatalogEndpoint implements Endpoint {
         WatchTarget target = anyOf(CatalogView.TOPIC_NODES, CatalogView.TOPIC_SERVICES);
         return ctx.queries.serve(req, target, view -> {
             CatalogView c = view.catalog();
-            CatalogNode n = c.node(name);
-            List<CatalogService> services = n == null ? List.of() : c.servicesOfNode(name);
+            CatalogNode n = req.authz().read(Resource.NODE, name) ? c.node(name) : null;
+            List<CatalogService> services = n == null ? List.of() : c.servicesOfNode(name).stream()
+                    .filter(s -> req.authz().read(Resource.SERVICE, s.service())).toList();
             long index = Math.max(c.nodesIndex(), c.servicesIndex());
             return new ReadResult(index, () -> ApiResponse.json(CatalogJson.nodeServices(n, services, dc)));
         });
@@ -232,7 +237,7 @@ final class CatalogEndpoint implements Endpoint {
         if (invalid != null) {
             throw HttpError.badRequest(invalid);
         }
-        return ctx.submit(new Command.CatalogRegister(node, service, checks, skipNodeUpdate))
+        return ctx.submit(req, new Command.CatalogRegister(node, service, checks, skipNodeUpdate))
                 .thenApply(a -> ApiResponse.bool(ApiContext.bool(a)));
     }
 
@@ -336,7 +341,7 @@ final class CatalogEndpoint implements Endpoint {
         }
         String serviceId = str(body, "ServiceID", "DeregisterRequest");
         String checkId = str(body, "CheckID", "DeregisterRequest");
-        return ctx.submit(new Command.CatalogDeregister(node, emptyToNull(serviceId), emptyToNull(checkId)))
+        return ctx.submit(req, new Command.CatalogDeregister(node, emptyToNull(serviceId), emptyToNull(checkId)))
                 .thenApply(a -> ApiResponse.bool(ApiContext.bool(a)));
     }
 

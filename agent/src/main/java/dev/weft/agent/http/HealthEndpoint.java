@@ -1,5 +1,6 @@
 package dev.weft.agent.http;
 
+import dev.weft.kvstore.acl.Resource;
 import dev.weft.kvstore.state.CatalogCheck;
 import dev.weft.kvstore.state.CatalogNode;
 import dev.weft.kvstore.state.CatalogService;
@@ -52,15 +53,17 @@ final class HealthEndpoint implements Endpoint {
         List<String> tags = CatalogEndpoint.values(req, "tag");
         Map<String, String> meta = CatalogEndpoint.nodeMeta(req);
         String dc = ctx.agent.datacenter();
+        boolean visible = req.authz().read(Resource.SERVICE, name);
         return ctx.queries.serve(req, WatchTarget.catalog(CatalogView.serviceTopic(name)), view -> {
             CatalogView c = view.catalog();
             List<CatalogJson.HealthEntry> out = new ArrayList<>();
-            for (CatalogService s : c.serviceInstances(name)) {
+            for (CatalogService s : visible ? c.serviceInstances(name) : List.<CatalogService>of()) {
                 CatalogNode n = c.node(s.node());
-                if (n == null || !CatalogEndpoint.tagsMatch(s, tags) || !CatalogEndpoint.metaMatches(n, meta)) {
+                if (n == null || !req.authz().read(Resource.NODE, n.node()) || !CatalogEndpoint.tagsMatch(s, tags) || !CatalogEndpoint.metaMatches(n, meta)) {
                     continue;
                 }
-                List<CatalogCheck> checks = c.checksOfInstance(s);
+                List<CatalogCheck> checks = c.checksOfInstance(s).stream()
+                        .filter(ch -> AclGate.mayRead(req.authz(), ch)).toList();
                 if (passing && !allPassing(checks)) {
                     continue;
                 }
@@ -76,7 +79,7 @@ final class HealthEndpoint implements Endpoint {
             CatalogView c = view.catalog();
             List<CatalogCheck> out = new ArrayList<>();
             for (CatalogCheck ch : c.checksOfService(name)) {
-                if (CatalogEndpoint.metaMatches(c.node(ch.node()), meta)) {
+                if (CatalogEndpoint.metaMatches(c.node(ch.node()), meta) && AclGate.mayRead(req.authz(), ch)) {
                     out.add(ch);
                 }
             }
@@ -87,7 +90,8 @@ final class HealthEndpoint implements Endpoint {
     private CompletableFuture<ApiResponse> node(ApiRequest req, String name) {
         return ctx.queries.serve(req, WatchTarget.catalog(CatalogView.TOPIC_CHECKS), view -> {
             CatalogView c = view.catalog();
-            List<CatalogCheck> out = c.checksOfNode(name);
+            List<CatalogCheck> out = c.checksOfNode(name).stream()
+                    .filter(ch -> AclGate.mayRead(req.authz(), ch)).toList();
             return new ReadResult(c.checksIndex(), () -> ApiResponse.json(CatalogJson.healthChecks(out)));
         });
     }
@@ -109,7 +113,7 @@ final class HealthEndpoint implements Endpoint {
             CatalogView c = view.catalog();
             List<CatalogCheck> out = new ArrayList<>();
             for (CatalogCheck ch : c.checksInState(wanted)) {
-                if (CatalogEndpoint.metaMatches(c.node(ch.node()), meta)) {
+                if (CatalogEndpoint.metaMatches(c.node(ch.node()), meta) && AclGate.mayRead(req.authz(), ch)) {
                     out.add(ch);
                 }
             }

@@ -1,6 +1,7 @@
 package dev.weft.agent.http;
 
 import dev.weft.kvstore.NoLeaderException;
+import dev.weft.kvstore.PermissionDeniedException;
 import dev.weft.kvstore.StoreException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -120,6 +121,7 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     .header("Allow", String.join(", ", new TreeSet<>(route.methods()))));
         } else {
             try {
+                router.admit(route, req);
                 answer = route.endpoint().handle(req);
             } catch (RuntimeException e) {
                 answer = CompletableFuture.failedFuture(e);
@@ -186,6 +188,9 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         if (t instanceof NoLeaderException) {
             return ApiResponse.text(500, "No cluster leader");
+        }
+        if (t instanceof PermissionDeniedException) {
+            return ApiResponse.text(403, t.getMessage());
         }
         if (t instanceof StoreException) {
             return ApiResponse.text(500, t.getMessage() == null ? "store error" : t.getMessage());

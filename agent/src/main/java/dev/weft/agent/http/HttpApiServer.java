@@ -2,6 +2,7 @@ package dev.weft.agent.http;
 
 import dev.weft.agent.catalog.LocalAgentState;
 import dev.weft.kvstore.ReplicatedStore;
+import dev.weft.kvstore.acl.AclConfig;
 import dev.weft.kvstore.raft.RaftStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -61,6 +62,13 @@ public final class HttpApiServer implements AutoCloseable {
     /** As {@link #start(ReplicatedStore, AgentInfo, PrometheusMeterRegistry, String, int)}, with the agent's local state. */
     public static HttpApiServer start(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry,
                                       String host, int port, LocalAgentState local) throws InterruptedException {
+        return start(store, agent, registry, host, port, local, AclConfig.DISABLED);
+    }
+
+    /** As above, enforcing ACLs when {@code acl} is enabled. */
+    public static HttpApiServer start(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry,
+                                      String host, int port, LocalAgentState local, AclConfig acl)
+            throws InterruptedException {
         EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("weft-http-accept", true));
         EventLoopGroup workers = new NioEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 new DefaultThreadFactory("weft-http", true));
@@ -68,6 +76,7 @@ public final class HttpApiServer implements AutoCloseable {
                 true));
         try {
             ApiContext ctx = new ApiContext(store, agent, registry, blocking, Clock.systemUTC(), local);
+            ctx.acl = AclGate.of(acl, store, agent.nodeName(), registry);
             Router router = new Router(ctx);
             HttpApiHandler.RequestTimers timers = new HttpApiHandler.RequestTimers(registry);
             ServerBootstrap b = new ServerBootstrap()

@@ -146,7 +146,7 @@ final class InternalEndpoint implements Endpoint {
         } catch (RuntimeException e) {
             throw HttpError.badRequest("Invalid command: " + e.getMessage());
         }
-        return ctx.submit(command).thenApply(a -> new ApiResponse(200, "application/octet-stream",
+        return ctx.submit(req, command).thenApply(a -> new ApiResponse(200, "application/octet-stream",
                 CommandCodec.encodeResult(a.result())).header("X-Consul-Index", Long.toString(a.index())))
                 .exceptionally(InternalEndpoint::noLeader503);
     }

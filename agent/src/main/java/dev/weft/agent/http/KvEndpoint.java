@@ -1,5 +1,6 @@
 package dev.weft.agent.http;
 
+import dev.weft.kvstore.acl.Resource;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvEntry;
 import dev.weft.kvstore.state.Limits;
@@ -41,7 +42,8 @@ final class KvEndpoint implements Endpoint {
         }
         String separator = sep;
         return ctx.queries.serve(req, WatchTarget.prefix(prefix), view -> {
-            List<String> keys = view.keys(prefix, separator);
+            List<String> keys = view.keys(prefix, separator).stream()
+                    .filter(k -> req.authz().read(Resource.KEY, k)).toList();
             long index = view.indexOfPrefix(prefix);
             return new ReadResult(index, () -> keys.isEmpty() && !prefix.isEmpty()
                     ? ApiResponse.empty(404)
@@ -53,7 +55,8 @@ final class KvEndpoint implements Endpoint {
         if (req.has("recurse")) {
             checkKey(key, true);
             return ctx.queries.serve(req, WatchTarget.prefix(key), view -> {
-                List<KvEntry> entries = view.list(key);
+                List<KvEntry> entries = view.list(key).stream()
+                        .filter(e -> req.authz().read(Resource.KEY, e.key())).toList();
                 long index = view.indexOfPrefix(key);
                 return new ReadResult(index, () -> entries.isEmpty()
                         ? ApiResponse.empty(404)
@@ -61,6 +64,7 @@ final class KvEndpoint implements Endpoint {
             });
         }
         checkKey(key, false);
+        ctx.acl.require(req, req.authz().read(Resource.KEY, key), "key \"" + key + "\" read");
         boolean raw = req.has("raw");
         return ctx.queries.serve(req, WatchTarget.key(key), view -> {
             KvEntry e = view.get(key);
@@ -98,7 +102,7 @@ final class KvEndpoint implements Endpoint {
         } else {
             cmd = new Command.KvSet(key, value, flags, Command.NO_CAS);
         }
-        return ctx.submit(cmd).thenApply(a -> ApiResponse.bool(ApiContext.bool(a)));
+        return ctx.submit(req, cmd).thenApply(a -> ApiResponse.bool(ApiContext.bool(a)));
     }
 
     private CompletableFuture<ApiResponse> delete(ApiRequest req, String key) {
@@ -107,7 +111,7 @@ final class KvEndpoint implements Endpoint {
         checkKey(key, recurse);
         boolean cas = req.has("cas");
         long index = cas ? req.indexParam("cas", "CAS index") : Command.NO_CAS;
-        return ctx.submit(new Command.KvDelete(key, recurse, index))
+        return ctx.submit(req, new Command.KvDelete(key, recurse, index))
                 .thenApply(a -> {
                     boolean ok = ApiContext.bool(a);
                     return ApiResponse.bool(!cas || ok);

@@ -48,9 +48,11 @@ final class Router {
     }
 
     private final Map<String, Route> exact = new HashMap<>();
+    private final ApiContext ctx;
     private final List<Route> prefixes = new ArrayList<>();
 
     Router(ApiContext ctx) {
+        this.ctx = ctx;
         KvEndpoint kv = new KvEndpoint(ctx);
         Set<String> kvMethods = Set.of("GET", "PUT", "DELETE");
         add(new Route("/v1/kv", false, kvMethods, "/v1/kv", kv));
@@ -111,6 +113,7 @@ final class Router {
         NetworkEndpoint networks = new NetworkEndpoint(ctx);
         add(new Route(NetworkEndpoint.LIST, false, Set.of("GET"), "/v1/weft/network", networks));
         add(new Route(NetworkEndpoint.ONE, true, Set.of("GET", "PUT", "DELETE"), "/v1/weft/network", networks));
+        AclEndpoint.routes(ctx).forEach(this::add);
         InternalEndpoint internal = new InternalEndpoint(ctx);
         add(new Route(FeedProtocol.FEED, false, Set.of("GET"), "/v1/internal", internal));
         add(new Route(FeedProtocol.BARRIER, false, Set.of("GET"), "/v1/internal", internal));
@@ -124,6 +127,11 @@ final class Router {
         } else {
             exact.put(r.path(), r);
         }
+    }
+
+    /** Resolves the request's token and applies the route-level ACL checks (403 on refusal). */
+    void admit(Route route, ApiRequest req) {
+        ctx.acl.admit(route, req);
     }
 
     /** @return the route of the path, or null (404) */

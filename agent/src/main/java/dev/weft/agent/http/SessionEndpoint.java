@@ -1,6 +1,7 @@
 package dev.weft.agent.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weft.kvstore.acl.Resource;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.Limits;
 import dev.weft.kvstore.state.Result;
@@ -39,7 +40,7 @@ final class SessionEndpoint implements Endpoint {
         }
         if (path.startsWith(RENEW)) {
             String id = id(path, RENEW);
-            return ctx.submit(new Command.SessionRenew(id, ctx.now())).thenApply(a -> {
+            return ctx.submit(req, new Command.SessionRenew(id, ctx.now())).thenApply(a -> {
                 Result r = ApiContext.result(a);
                 Session s = r instanceof Result.SessionValue sv ? sv.session() : null;
                 if (s == null) {
@@ -50,7 +51,7 @@ final class SessionEndpoint implements Endpoint {
         }
         if (path.startsWith(DESTROY)) {
             String id = id(path, DESTROY);
-            return ctx.submit(new Command.SessionDestroy(id, ctx.now())).thenApply(a -> {
+            return ctx.submit(req, new Command.SessionDestroy(id, ctx.now())).thenApply(a -> {
                 ApiContext.result(a);
                 return ApiResponse.bool(true);
             });
@@ -58,14 +59,16 @@ final class SessionEndpoint implements Endpoint {
         if (path.startsWith(INFO)) {
             String id = id(path, INFO);
             return ctx.queries.serve(req, WatchTarget.sessions(), view -> {
-                Session s = view.session(id);
+                Session found = view.session(id);
+                Session s = found != null && req.authz().read(Resource.SESSION, found.node()) ? found : null;
                 long index = view.sessionsIndex();
                 return new ReadResult(index, () -> ApiResponse.json(ConsulJson.sessions(s == null ? List.of() : List.of(s))));
             });
         }
         if (path.equals(LIST)) {
             return ctx.queries.serve(req, WatchTarget.sessions(), view -> {
-                List<Session> all = view.sessions();
+                List<Session> all = view.sessions().stream()
+                        .filter(s -> req.authz().read(Resource.SESSION, s.node())).toList();
                 long index = view.sessionsIndex();
                 return new ReadResult(index, () -> ApiResponse.json(ConsulJson.sessions(all)));
             });
@@ -76,7 +79,7 @@ final class SessionEndpoint implements Endpoint {
                 throw HttpError.badRequest("Missing node name");
             }
             return ctx.queries.serve(req, WatchTarget.sessions(), view -> {
-                List<Session> of = view.sessionsOfNode(node);
+                List<Session> of = req.authz().read(Resource.SESSION, node) ? view.sessionsOfNode(node) : List.of();
                 long index = view.sessionsIndex();
                 return new ReadResult(index, () -> ApiResponse.json(ConsulJson.sessions(of)));
             });
@@ -134,7 +137,7 @@ final class SessionEndpoint implements Endpoint {
         String id = UUID.randomUUID().toString();
         Command.SessionCreate cmd = new Command.SessionCreate(id, name, node, ttlMillis, lockDelayMillis, behavior,
                 ctx.now());
-        return ctx.submit(cmd).thenApply(a -> {
+        return ctx.submit(req, cmd).thenApply(a -> {
             Result r = ApiContext.result(a);
             String created = r instanceof Result.SessionValue sv && sv.session() != null ? sv.session().id() : id;
             return ApiResponse.json(ConsulJson.write(g -> {

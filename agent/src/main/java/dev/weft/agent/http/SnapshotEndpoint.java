@@ -75,7 +75,7 @@ final class SnapshotEndpoint implements Endpoint {
             } catch (IOException | RuntimeException e) {
                 throw HttpError.badRequest("Invalid snapshot: " + e.getMessage());
             }
-        }, ctx.blockingExecutor).thenCompose(v -> ctx.submit(new Command.Restore(body))).thenApply(a -> {
+        }, ctx.blockingExecutor).thenCompose(v -> ctx.submit(req, new Command.Restore(body))).thenApply(a -> {
             ApiContext.result(a);
             return ApiResponse.empty(200);
         });

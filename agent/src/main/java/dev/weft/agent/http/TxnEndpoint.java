@@ -79,7 +79,7 @@ final class TxnEndpoint implements Endpoint {
         if (!errors.isEmpty()) {
             return CompletableFuture.completedFuture(render(new Result.Txn(List.of(), errors)));
         }
-        return ctx.submit(new Command.Txn(ops, ctx.now())).thenApply(a -> {
+        return ctx.submit(req, new Command.Txn(ops, ctx.now())).thenApply(a -> {
             Result r = ApiContext.result(a);
             if (r instanceof Result.Txn txn) {
                 return render(txn);

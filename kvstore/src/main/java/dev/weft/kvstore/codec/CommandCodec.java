@@ -6,6 +6,7 @@ import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvEntry;
 import dev.weft.kvstore.state.Result;
 import dev.weft.kvstore.state.Session;
+import dev.weft.kvstore.state.StateCodec;
 import dev.weft.kvstore.state.TxnOp;
 
 import java.io.ByteArrayInputStream;
@@ -33,7 +34,8 @@ public final class CommandCodec {
     private static final int KV_SET = 1, KV_DELETE = 2, KV_ACQUIRE = 3, KV_RELEASE = 4, TXN = 5,
             SESSION_CREATE = 6, SESSION_RENEW = 7, SESSION_DESTROY = 8, SESSION_EXPIRE = 9, RESTORE = 10,
             REAP_TOMBSTONES = 11, BATCH = 12, CATALOG_REGISTER = 13, CATALOG_DEREGISTER = 14, CHECK_STATUS = 15,
-            NODE_HEARTBEAT = 16;
+            NODE_HEARTBEAT = 16, ACL_BOOTSTRAP = 17, ACL_POLICY_SET = 18, ACL_POLICY_DELETE = 19, ACL_TOKEN_SET = 20,
+            ACL_TOKEN_DELETE = 21;
     // Result tags.
     private static final int R_BOOL = 1, R_SESSION = 2, R_TXN = 3, R_INVALID = 4, R_BATCH = 5;
 
@@ -134,6 +136,26 @@ public final class CommandCodec {
             } else if (command instanceof Command.NodeHeartbeat c) {
                 d.writeByte(NODE_HEARTBEAT);
                 str(d, c.node());
+            } else if (command instanceof Command.AclBootstrap c) {
+                d.writeByte(ACL_BOOTSTRAP);
+                StateCodec.writePolicy(d, c.management());
+                StateCodec.writeToken(d, c.token());
+                d.writeBoolean(c.anonymous() != null);
+                if (c.anonymous() != null) {
+                    StateCodec.writeToken(d, c.anonymous());
+                }
+            } else if (command instanceof Command.AclPolicySet c) {
+                d.writeByte(ACL_POLICY_SET);
+                StateCodec.writePolicy(d, c.policy());
+            } else if (command instanceof Command.AclPolicyDelete c) {
+                d.writeByte(ACL_POLICY_DELETE);
+                str(d, c.id());
+            } else if (command instanceof Command.AclTokenSet c) {
+                d.writeByte(ACL_TOKEN_SET);
+                StateCodec.writeToken(d, c.token());
+            } else if (command instanceof Command.AclTokenDelete c) {
+                d.writeByte(ACL_TOKEN_DELETE);
+                str(d, c.accessorId());
             } else {
                 throw new IllegalArgumentException("unknown command " + command.getClass().getName());
             }
@@ -206,6 +228,12 @@ public final class CommandCodec {
                 case CHECK_STATUS -> new Command.CheckStatus(str(d), str(d),
                         CatalogCodec.status(d.readUnsignedByte()), str(d));
                 case NODE_HEARTBEAT -> new Command.NodeHeartbeat(str(d));
+                case ACL_BOOTSTRAP -> new Command.AclBootstrap(StateCodec.readPolicy(d), StateCodec.readToken(d),
+                        d.readBoolean() ? StateCodec.readToken(d) : null);
+                case ACL_POLICY_SET -> new Command.AclPolicySet(StateCodec.readPolicy(d));
+                case ACL_POLICY_DELETE -> new Command.AclPolicyDelete(nonNull(str(d)));
+                case ACL_TOKEN_SET -> new Command.AclTokenSet(StateCodec.readToken(d));
+                case ACL_TOKEN_DELETE -> new Command.AclTokenDelete(nonNull(str(d)));
                 default -> throw new IllegalArgumentException("unknown command tag " + tag);
             };
         });
@@ -337,6 +365,13 @@ public final class CommandCodec {
         } catch (IOException e) {
             throw new IllegalArgumentException("truncated or malformed encoding", e);
         }
+    }
+
+    private static String nonNull(String s) {
+        if (s == null) {
+            throw new IllegalArgumentException("missing ID");
+        }
+        return s;
     }
 
     private static Session.Behavior behavior(int ordinal) {

@@ -2,6 +2,7 @@ package dev.weft.kvstore.feed;
 
 import dev.weft.kvstore.AppliedWaiters;
 import dev.weft.kvstore.NoLeaderException;
+import dev.weft.kvstore.PermissionDeniedException;
 import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.StoreException;
@@ -98,6 +99,7 @@ public final class ClientStore implements ReplicatedStore {
     }
 
     private final Settings settings;
+    private volatile String agentToken = "";
     private final HttpClient http;
     private final ExecutorService httpExecutor;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -164,7 +166,13 @@ public final class ClientStore implements ReplicatedStore {
 
     /** Starts the feed; it does not wait for the servers (the view fills in once one answers). */
     public static ClientStore start(Settings settings, MeterRegistry registry) {
+        return start(settings, registry, "");
+    }
+
+    /** As {@link #start(Settings, MeterRegistry)}, with the agent token its own requests carry (see {@link #agentToken}). */
+    public static ClientStore start(Settings settings, MeterRegistry registry, String agentToken) {
         ClientStore s = new ClientStore(settings, registry);
+        s.agentToken(agentToken);
         s.feedThread.start();
         LOG.info("client agent {}: following the servers' feed, seeds {}", settings.nodeName(), settings.seeds());
         return s;
@@ -231,7 +239,7 @@ public final class ClientStore implements ReplicatedStore {
         long wait = settings.feedWait().toMillis();
         String uri = "http://" + server + FeedProtocol.FEED + "?index=" + from + "&wait=" + wait + "ms"
                 + (forceSnapshot ? "&snapshot" : "");
-        HttpRequest req = HttpRequest.newBuilder(URI.create(uri)).GET()
+        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(uri)).GET(), agentToken)
                 .timeout(Duration.ofMillis(wait + 5_000)).build();
         feedServer = server;
         HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
@@ -395,7 +403,7 @@ public final class ClientStore implements ReplicatedStore {
         }
         String uri = "http://" + server + FeedProtocol.FEED + "?index=" + index + "&" + FeedProtocol.THROUGH + "="
                 + target + "&wait=" + settings.requestTimeout().toMillis() + "ms";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(uri)).GET()
+        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(uri)).GET(), agentToken)
                 .timeout(settings.requestTimeout().plusSeconds(2)).build();
         http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((r, t) -> {
             if (t != null || r.statusCode() != 200
@@ -424,23 +432,28 @@ public final class ClientStore implements ReplicatedStore {
      * timeout), at most once per known server.
      */
     private CompletableFuture<Answer> forward(String method, String pathAndQuery, byte[] body, Duration timeout) {
+        return forward(method, pathAndQuery, body, timeout, agentToken);
+    }
+
+    private CompletableFuture<Answer> forward(String method, String pathAndQuery, byte[] body, Duration timeout,
+                                              String token) {
         List<String> candidates = candidates();
         String first = feedServer;
         int start = first != null && candidates.contains(first) ? candidates.indexOf(first)
                 : Math.floorMod(cursor.getAndIncrement(), candidates.size());
         CompletableFuture<Answer> result = new CompletableFuture<>();
-        attempt(method, pathAndQuery, body, timeout, candidates, start, 0, result);
+        attempt(method, pathAndQuery, body, timeout, token, candidates, start, 0, result);
         return result;
     }
 
-    private void attempt(String method, String pathAndQuery, byte[] body, Duration timeout, List<String> candidates,
-                         int start, int tried, CompletableFuture<Answer> result) {
+    private void attempt(String method, String pathAndQuery, byte[] body, Duration timeout, String token,
+                         List<String> candidates, int start, int tried, CompletableFuture<Answer> result) {
         if (closed) {
             result.completeExceptionally(new StoreException("store is closed", null));
             return;
         }
         String server = candidates.get((start + tried) % candidates.size());
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + server + pathAndQuery))
+        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create("http://" + server + pathAndQuery)), token)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body))
                 .timeout(timeout)
@@ -453,7 +466,7 @@ public final class ClientStore implements ReplicatedStore {
             Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
             boolean undelivered = cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException;
             if (undelivered && tried + 1 < candidates.size()) {
-                attempt(method, pathAndQuery, body, timeout, candidates, start, tried + 1, result);
+                attempt(method, pathAndQuery, body, timeout, token, candidates, start, tried + 1, result);
             } else if (undelivered) {
                 result.completeExceptionally(new NoLeaderException("No cluster leader: no server reachable ("
                         + candidates + ")", cause));
@@ -466,6 +479,9 @@ public final class ClientStore implements ReplicatedStore {
 
     private static RuntimeException failure(Answer a) {
         String msg = text(a.response().body());
+        if (a.response().statusCode() == 403) {
+            return new PermissionDeniedException(msg.isEmpty() ? "Permission denied" : msg);
+        }
         if (a.response().statusCode() == 503) {
             return new NoLeaderException(msg.isEmpty() ? "No cluster leader" : msg, null);
         }
@@ -479,8 +495,25 @@ public final class ClientStore implements ReplicatedStore {
 
     // ---- ReplicatedStore ---------------------------------------------------------------------------------
 
+    /**
+     * The ACL token this agent's own requests carry (the feed, read barriers, its own writes): the agent token.
+     * Requests forwarded for an HTTP caller carry the caller's token instead.
+     */
+    public void agentToken(String token) {
+        agentToken = token == null ? "" : token;
+    }
+
+    private static HttpRequest.Builder withToken(HttpRequest.Builder b, String token) {
+        return token == null || token.isEmpty() ? b : b.header("X-Consul-Token", token);
+    }
+
     @Override
     public CompletableFuture<Applied> submit(Command command) {
+        return submit(command, agentToken);
+    }
+
+    @Override
+    public CompletableFuture<Applied> submit(Command command, String token) {
         Objects.requireNonNull(command, "command");
         if (closed) {
             return CompletableFuture.failedFuture(new StoreException("store is closed", null));
@@ -498,7 +531,7 @@ public final class ClientStore implements ReplicatedStore {
                     + " bytes", null));
         }
         Duration timeout = settings.requestTimeout().plusSeconds(2);
-        return forward("PUT", FeedProtocol.APPLY, bytes, timeout).thenCompose(a -> {
+        return forward("PUT", FeedProtocol.APPLY, bytes, timeout, token).thenCompose(a -> {
             if (a.response().statusCode() != 200) {
                 throw failure(a);
             }

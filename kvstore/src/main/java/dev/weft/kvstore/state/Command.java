@@ -138,4 +138,43 @@ public sealed interface Command {
             Objects.requireNonNull(node);
         }
     }
+
+    /**
+     * PUT /v1/acl/bootstrap: once only. Creates the global-management policy, the first management token and the
+     * anonymous token (no policies). Result: {@link Result.Bool}, false when ACLs were already bootstrapped.
+     */
+    record AclBootstrap(AclPolicy management, AclToken token, AclToken anonymous) implements Command {
+        public AclBootstrap {
+            Objects.requireNonNull(management);
+            Objects.requireNonNull(token);
+        }
+    }
+
+    /** Creates or replaces a policy (by ID). Result: Bool, or Invalid when the name is taken. */
+    record AclPolicySet(AclPolicy policy) implements Command {
+        public AclPolicySet {
+            Objects.requireNonNull(policy);
+        }
+    }
+
+    /** Deletes a policy. Result: Bool (false when unknown), Invalid for the built-in management policy. */
+    record AclPolicyDelete(String id) implements Command {
+        public AclPolicyDelete {
+            Objects.requireNonNull(id);
+        }
+    }
+
+    /** Creates or replaces a token (by AccessorID); carries only the secret's hash. Result: Bool or Invalid. */
+    record AclTokenSet(AclToken token) implements Command {
+        public AclTokenSet {
+            Objects.requireNonNull(token);
+        }
+    }
+
+    /** Deletes a token. Result: Bool (false when unknown), Invalid for the anonymous token. */
+    record AclTokenDelete(String accessorId) implements Command {
+        public AclTokenDelete {
+            Objects.requireNonNull(accessorId);
+        }
+    }
 }

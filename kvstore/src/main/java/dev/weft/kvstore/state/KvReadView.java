@@ -56,4 +56,7 @@ public interface KvReadView {
 
     /** The service catalog held in the same replicated state. */
     CatalogView catalog();
+
+    /** The ACL tables (policies, tokens as secret hashes, bootstrap marker). */
+    AclView acl();
 }

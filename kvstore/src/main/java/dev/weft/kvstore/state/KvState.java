@@ -28,6 +28,7 @@ public final class KvState implements KvReadView {
     long sessionsIndex;
     long valueBytes;
     final CatalogState catalog = new CatalogState();
+    final AclState acl = new AclState();
 
     // Per-apply scratch: what changed, and the undo log of a transaction in progress.
     private Set<String> changed = new HashSet<>();
@@ -114,6 +115,16 @@ public final class KvState implements KvReadView {
             return catalog.checkStatus(index, c);
         } else if (command instanceof Command.NodeHeartbeat c) {
             return catalog.heartbeat(index, c);
+        } else if (command instanceof Command.AclBootstrap c) {
+            return acl.bootstrap(index, c);
+        } else if (command instanceof Command.AclPolicySet c) {
+            return acl.setPolicy(index, c);
+        } else if (command instanceof Command.AclPolicyDelete c) {
+            return acl.deletePolicy(index, c);
+        } else if (command instanceof Command.AclTokenSet c) {
+            return acl.setToken(index, c);
+        } else if (command instanceof Command.AclTokenDelete c) {
+            return acl.deleteToken(index, c);
         }
         throw new IllegalStateException("unhandled command " + command.getClass().getName());
     }
@@ -433,6 +444,7 @@ public final class KvState implements KvReadView {
             catalog.topics.add(CatalogView.serviceTopic(name));
         }
         catalog.replaceWith(loaded.catalog);
+        acl.replaceWith(loaded.acl);
         catalog.nodesIndex = index;
         catalog.servicesIndex = index;
         catalog.checksIndex = index;
@@ -478,6 +490,11 @@ public final class KvState implements KvReadView {
     @Override
     public CatalogView catalog() {
         return catalog;
+    }
+
+    @Override
+    public AclView acl() {
+        return acl;
     }
 
     @Override

@@ -20,7 +20,9 @@ import java.util.zip.CheckedOutputStream;
  */
 public final class StateCodec {
     private static final byte[] MAGIC = "WEFTSNAP".getBytes(StandardCharsets.US_ASCII);
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
+    /** Version 2 had no ACL section; it is still read (with empty ACL tables). */
+    private static final int VERSION_NO_ACL = 2;
     /** Version 1 had no catalog section; it is still read (with an empty catalog). */
     private static final int VERSION_KV_ONLY = 1;
 
@@ -61,6 +63,7 @@ public final class StateCodec {
             d.writeLong(s.expiresAtMillis());
         }
         CatalogCodec.writeTables(d, state.catalog);
+        writeAcl(d, state.acl);
         d.flush();
         // The checksum itself is written outside the checked stream.
         new DataOutputStream(out).writeLong(crc.getValue());
@@ -77,7 +80,7 @@ public final class StateCodec {
                 throw new IOException("not a weft snapshot (bad magic)");
             }
             int version = d.readInt();
-            if (version != VERSION && version != VERSION_KV_ONLY) {
+            if (version != VERSION && version != VERSION_NO_ACL && version != VERSION_KV_ONLY) {
                 throw new IOException("unsupported snapshot version " + version);
             }
             KvState s = new KvState();
@@ -118,6 +121,9 @@ public final class StateCodec {
             if (version >= 2) {
                 CatalogCodec.readTables(d, s.catalog);
             }
+            if (version >= 3) {
+                readAcl(d, s.acl);
+            }
             long expected = crc.getValue();
             long stored = new DataInputStream(in).readLong();
             if (stored != expected) {
@@ -127,6 +133,85 @@ public final class StateCodec {
         } catch (EOFException e) {
             throw new IOException("corrupt snapshot: truncated", e);
         }
+    }
+
+    private static void writeAcl(DataOutputStream d, AclState acl) throws IOException {
+        d.writeLong(acl.bootstrapIndex);
+        d.writeLong(acl.aclIndex);
+        d.writeInt(acl.policies.size());
+        for (AclPolicy p : acl.policies.values()) {
+            writePolicy(d, p);
+        }
+        d.writeInt(acl.tokens.size());
+        for (AclToken t : acl.tokens.values()) {
+            writeToken(d, t);
+        }
+    }
+
+    private static void readAcl(DataInputStream d, AclState acl) throws IOException {
+        acl.bootstrapIndex = d.readLong();
+        acl.aclIndex = d.readLong();
+        int np = count(d.readInt());
+        for (int i = 0; i < np; i++) {
+            AclPolicy p = readPolicy(d);
+            acl.policies.put(p.id(), p);
+        }
+        int nt = count(d.readInt());
+        for (int i = 0; i < nt; i++) {
+            acl.putToken(readToken(d));
+        }
+    }
+
+    /** Also used by the command codec. */
+    public static void writePolicy(DataOutputStream d, AclPolicy p) throws IOException {
+        writeString(d, p.id());
+        writeString(d, p.name());
+        writeString(d, p.description());
+        writeString(d, p.rules());
+        d.writeLong(p.createIndex());
+        d.writeLong(p.modifyIndex());
+    }
+
+    public static AclPolicy readPolicy(DataInputStream d) throws IOException {
+        String id = readString(d);
+        String name = readString(d);
+        if (id == null || name == null) {
+            throw new IOException("corrupt ACL policy: missing ID or name");
+        }
+        return new AclPolicy(id, name, readString(d), readString(d), d.readLong(), d.readLong());
+    }
+
+    public static void writeToken(DataOutputStream d, AclToken t) throws IOException {
+        writeString(d, t.accessorId());
+        writeString(d, t.secretHash());
+        writeString(d, t.description());
+        d.writeInt(t.policyIds().size());
+        for (String id : t.policyIds()) {
+            writeString(d, id);
+        }
+        d.writeBoolean(t.local());
+        d.writeLong(t.createTimeMillis());
+        d.writeLong(t.createIndex());
+        d.writeLong(t.modifyIndex());
+    }
+
+    public static AclToken readToken(DataInputStream d) throws IOException {
+        String accessor = readString(d);
+        String hash = readString(d);
+        if (accessor == null || hash == null) {
+            throw new IOException("corrupt ACL token: missing accessor or hash");
+        }
+        String description = readString(d);
+        int n = count(d.readInt());
+        if (n > 1024) {
+            throw new IOException("corrupt ACL token: " + n + " policies");
+        }
+        java.util.List<String> ids = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ids.add(readString(d));
+        }
+        return new AclToken(accessor, hash, description, ids, d.readBoolean(), d.readLong(), d.readLong(),
+                d.readLong());
     }
 
     private static int count(int n) throws IOException {

@@ -1,5 +1,7 @@
 package dev.weft.kvstore.codec;
 
+import dev.weft.kvstore.state.AclPolicy;
+import dev.weft.kvstore.state.AclToken;
 import dev.weft.kvstore.state.CatalogCheck;
 import dev.weft.kvstore.state.CatalogNode;
 import dev.weft.kvstore.state.CatalogService;
@@ -52,7 +54,15 @@ class CommandCodecTest {
                         true),
                 new Command.CatalogDeregister("n1", "web-1", null),
                 new Command.CheckStatus("n1", "serfHealth", HealthStatus.CRITICAL, "gone"),
-                new Command.NodeHeartbeat("n1"));
+                new Command.NodeHeartbeat("n1"),
+                new Command.AclBootstrap(new AclPolicy("p-1", "global-management", "d", "", 0, 0),
+                        new AclToken("a-1", "hash", "boot", List.of("p-1"), false, 1234, 0, 0),
+                        new AclToken("a-2", "hash2", "anon", List.of(), false, 1234, 0, 0)),
+                new Command.AclPolicySet(new AclPolicy("p-2", "kv", "", "key_prefix \"a/\" { policy = \"read\" }",
+                        0, 0)),
+                new Command.AclPolicyDelete("p-2"),
+                new Command.AclTokenSet(new AclToken("a-3", "h3", "", List.of("p-2", "p-1"), false, 5, 0, 0)),
+                new Command.AclTokenDelete("a-3"));
     }
 
     @Test
