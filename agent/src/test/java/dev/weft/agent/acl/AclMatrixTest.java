@@ -7,6 +7,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -49,9 +57,11 @@ class AclMatrixTest {
         mgmt = boot.json().path("SecretID").asText();
         assertEquals("global-management", boot.json().path("Policies").path(0).path("Name").asText());
 
+        // the agent token: its own node, the services registered through it, and what DNS may reveal
         AclHttp.policy(base, mgmt, "agent", """
                 node "acl-node" { policy = "write" }
-                service_prefix "" { policy = "write" }
+                node_prefix "" { policy = "read" }
+                service "web" { policy = "write" }
                 """);
         AclHttp.token(base, mgmt, "agent", AGENT_SECRET);
         AclHttp.policy(base, mgmt, "kv-read", "key_prefix \"app/\" { policy = \"read\" }");
@@ -223,6 +233,29 @@ class AclMatrixTest {
         call(base, null, "GET", "/v1/kv/app/a", null);
         String metrics = ok(call(base, mgmt, "GET", "/v1/agent/metrics?format=prometheus", null), "metrics").body();
         assertTrue(metrics.contains("weft_acl_denied_total"), "metric present");
+    }
+
+    @Test
+    void dnsRevealsOnlyWhatTheAgentTokenMayRead() throws Exception {
+        TestAgent.awaitTrue("web answers in DNS", Duration.ofSeconds(20),
+                () -> dns("web.service.weft.").rcode() == Rcode.NOERROR && dns("web.service.weft.").answers() > 0);
+        Dns db = dns("db.service.weft.");
+        assertEquals(Rcode.NXDOMAIN, db.rcode(), "db exists, but the agent token may not read it");
+        assertEquals(0, db.answers());
+    }
+
+    private record Dns(int rcode, int answers) {
+    }
+
+    private Dns dns(String name) {
+        try {
+            SimpleResolver r = new SimpleResolver(agent.agent().dnsAddress());
+            r.setTimeout(Duration.ofSeconds(2));
+            Message resp = r.send(Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN)));
+            return new Dns(resp.getRcode(), resp.getSection(Section.ANSWER).size());
+        } catch (Exception e) {
+            return new Dns(-1, 0);
+        }
     }
 
     @Test

@@ -171,10 +171,11 @@ class AuthorizerTest {
     void commandsNeedTheRightPermission() {
         KvState view = new KvState();
         view.apply(1, new Command.SessionCreate("s1", "", "n1", 0, 0, Session.Behavior.RELEASE, 0));
-        view.apply(2, new Command.CatalogRegister(new CatalogNode("n1", "id", "10.0.0.1", Map.of(), Map.of(), 0, 0),
-                new CatalogService("n1", "web-1", "web", List.of(), "", 80, Map.of(), 0, 0, false, 0, 0),
+        var registered = view.apply(2, new Command.CatalogRegister(new CatalogNode("n1", "id", "10.0.0.1", Map.of(), Map.of(), 0, 0),
+                new CatalogService("n1", "web-1", "web", List.of(), "", 80, Map.of(), 1, 1, false, 0, 0),
                 List.of(new CatalogCheck("n1", "service:web-1", "c", HealthStatus.PASSING, "", "", "web-1", "web",
                         List.of(), "ttl", "", "", 0, 0, 0)), false));
+        assertEquals(dev.weft.kvstore.state.Result.TRUE, registered.result());
         Authorizer a = deny("""
                 key_prefix "app/" { policy = "write" }
                 key_prefix "app/ro/" { policy = "read" }
@@ -206,7 +207,7 @@ class AuthorizerTest {
         assertNull(CommandAuthorizer.denied(Authorizer.management(), new Command.Restore(new byte[0]), view));
         assertEquals(null, CommandAuthorizer.denied(a, new Command.CatalogRegister(
                 new CatalogNode("n1", "id", "10.0.0.1", Map.of(), Map.of(), 0, 0),
-                new CatalogService("n1", "web-2", "web", List.of(), "", 81, Map.of(), 0, 0, false, 0, 0),
+                new CatalogService("n1", "web-2", "web", List.of(), "", 81, Map.of(), 1, 1, false, 0, 0),
                 List.of(), true), view), "skip-node-update of a known node needs only service write");
     }
 }
