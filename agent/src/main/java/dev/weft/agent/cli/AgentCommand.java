@@ -169,9 +169,9 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        AclConfig acl = aclConfig();
         AgentConfig cfg = config();
         OverlaySettings overlaySettings = overlaySettings();
-        AclConfig acl = aclConfig();
         Path tempDir = dev ? cfg.dataDir() : null;
         AgentServer agent;
         try {

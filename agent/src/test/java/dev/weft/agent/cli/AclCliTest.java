@@ -95,6 +95,10 @@ class AclCliTest {
         Run policies = weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "policy", "list");
         assertTrue(policies.out().contains("cli-read:"), policies.out());
 
+        assertEquals(2, weft(Map.of(), "agent", "-dev", "-acl-default-policy", "deny").code(),
+                "ACL flags without -acl-enabled are a usage error");
+        assertEquals(2, weft(Map.of(), "agent", "-dev", "-acl-enabled", "-acl-default-policy", "maybe").code());
+
         Run bad = weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "policy", "create", "-name", "bad", "-rules",
                 "nonsense = \"x\"");
         assertEquals(1, bad.code());
