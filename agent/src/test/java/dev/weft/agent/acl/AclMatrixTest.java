@@ -129,6 +129,10 @@ class AclMatrixTest {
                 new Row("GET", "/v1/acl/token/self", null, 403, 403, 200, 200, 200, 200),
                 new Row("GET", "/v1/acl/tokens", null, 403, 403, 403, 403, 403, 200),
                 new Row("GET", "/v1/acl/policies", null, 403, 403, 403, 403, 403, 200),
+                new Row("PUT", "/v1/acl/policy", "{\"Name\": \"matrix-made\", \"Rules\": \"\"}",
+                        403, 403, 403, 403, 403, 200),
+                new Row("GET", "/v1/agent/services", null, 200, 403, 200, 200, 200, 200),
+                new Row("GET", "/v1/internal/feed?index=0", null, 403, 403, 403, 403, 403, 200),
                 new Row("GET", "/v1/status/leader", null, 200, 200, 200, 200, 200, 200));
         String[] tokens = {null, unknown, readKv, write, svcRead, mgmt};
         String[] names = {"none", "unknown", "kv-read", "writer", "svc-read", "management"};
