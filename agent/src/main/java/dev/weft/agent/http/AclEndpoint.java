@@ -40,6 +40,8 @@ final class AclEndpoint implements Endpoint {
     private static final String HIDDEN = "<hidden>";
     private static final Pattern POLICY_NAME = Pattern.compile("^[A-Za-z0-9\\-_]{1,128}$");
     private static final int MAX_RULES_CHARS = 64 * 1024;
+    private static final int MAX_DESCRIPTION_CHARS = 1024;
+    private static final int MAX_POLICIES_PER_TOKEN = 32;
 
     private final ApiContext ctx;
 
@@ -213,6 +215,7 @@ final class AclEndpoint implements Endpoint {
         } catch (RulesParser.InvalidRulesException e) {
             throw HttpError.badRequest(e.getMessage());
         }
+        checkDescription(ConsulJson.text(body, "Description"));
         String bodyId = ConsulJson.text(body, "ID");
         if (pathId != null && bodyId != null && !bodyId.isEmpty() && !bodyId.equals(pathId)) {
             throw HttpError.badRequest("Policy ID in URL and payload do not match");
@@ -266,7 +269,11 @@ final class AclEndpoint implements Endpoint {
             hash = Secrets.hash(shownSecret);
         }
         List<String> policyIds = policyIds(body);
+        if (policyIds.size() > MAX_POLICIES_PER_TOKEN) {
+            throw HttpError.badRequest("Invalid Token: more than " + MAX_POLICIES_PER_TOKEN + " policies");
+        }
         String description = ConsulJson.text(body, "Description");
+        checkDescription(description);
         JsonNode local = ConsulJson.field(body, "Local");
         if (local != null && local.asBoolean()) {
             throw HttpError.badRequest("Local tokens are not supported: weft has one datacenter's state");
@@ -314,6 +321,12 @@ final class AclEndpoint implements Endpoint {
     }
 
     // ---- plumbing ----------------------------------------------------------------------------------------
+
+    private static void checkDescription(String d) {
+        if (d != null && d.length() > MAX_DESCRIPTION_CHARS) {
+            throw HttpError.badRequest("Description longer than " + MAX_DESCRIPTION_CHARS + " characters");
+        }
+    }
 
     private void requireRead(ApiRequest req) {
         Authorizer a = req.authz();

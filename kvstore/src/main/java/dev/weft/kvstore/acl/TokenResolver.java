@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentMap;
  * and ModifyIndex. Thread-safe.
  */
 public final class TokenResolver {
+    private static final int MAX_CACHED = 4096;
     private final boolean defaultAllow;
     private final ConcurrentMap<String, Parsed> parsed = new ConcurrentHashMap<>();
 
@@ -74,6 +75,9 @@ public final class TokenResolver {
             r = RulesParser.parse(p.rules());
         } catch (RulesParser.InvalidRulesException e) {
             r = AclRules.EMPTY; // checked before it was proposed; a policy that no longer parses grants nothing
+        }
+        if (parsed.size() >= MAX_CACHED) {
+            parsed.clear(); // deleted policies would otherwise stay forever
         }
         parsed.put(p.id(), new Parsed(p.modifyIndex(), r));
         return r;
