@@ -59,7 +59,8 @@ final class HealthEndpoint implements Endpoint {
             List<CatalogJson.HealthEntry> out = new ArrayList<>();
             for (CatalogService s : visible ? c.serviceInstances(name) : List.<CatalogService>of()) {
                 CatalogNode n = c.node(s.node());
-                if (n == null || !req.authz().read(Resource.NODE, n.node()) || !CatalogEndpoint.tagsMatch(s, tags) || !CatalogEndpoint.metaMatches(n, meta)) {
+                if (n == null || !req.authz().read(Resource.NODE, n.node()) || !CatalogEndpoint.tagsMatch(s, tags)
+                        || !CatalogEndpoint.metaMatches(n, meta)) {
                     continue;
                 }
                 List<CatalogCheck> checks = c.checksOfInstance(s).stream()

@@ -169,7 +169,7 @@ public final class ClientStore implements ReplicatedStore {
         return start(settings, registry, "");
     }
 
-    /** As {@link #start(Settings, MeterRegistry)}, with the agent token its own requests carry (see {@link #agentToken}). */
+    /** As {@link #start(Settings, MeterRegistry)}, with the token its own requests carry ({@link #agentToken}). */
     public static ClientStore start(Settings settings, MeterRegistry registry, String agentToken) {
         ClientStore s = new ClientStore(settings, registry);
         s.agentToken(agentToken);
