@@ -139,10 +139,11 @@ final class AclEndpoint implements Endpoint {
             } catch (TokenResolver.AclNotFoundException e) {
                 throw new HttpError(403, "ACL not found");
             }
-            if (t == null || secret.isEmpty()) {
+            if (t == null) {
                 throw new HttpError(403, "ACL not found");
             }
-            return done(json(g -> token(g, t, secret)));
+            // without a token: the anonymous token, whose secret is "anonymous", as in Consul
+            return done(json(g -> token(g, t, secret.isEmpty() ? "anonymous" : secret)));
         }
         String accessor = path.substring(TOKEN.length() + 1);
         if (accessor.isEmpty()) {

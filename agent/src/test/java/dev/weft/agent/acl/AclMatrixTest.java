@@ -126,7 +126,7 @@ class AclMatrixTest {
                         403, 403, 403, 200, 403, 200),
                 new Row("GET", "/v1/operator/raft/configuration", null, 403, 403, 403, 403, 403, 200),
                 new Row("GET", "/v1/snapshot", null, 403, 403, 403, 403, 403, 200),
-                new Row("GET", "/v1/acl/token/self", null, 403, 403, 200, 200, 200, 200),
+                new Row("GET", "/v1/acl/token/self", null, 200, 403, 200, 200, 200, 200),
                 new Row("GET", "/v1/acl/tokens", null, 403, 403, 403, 403, 403, 200),
                 new Row("GET", "/v1/acl/policies", null, 403, 403, 403, 403, 403, 200),
                 new Row("PUT", "/v1/acl/policy", "{\"Name\": \"matrix-made\", \"Rules\": \"\"}",
@@ -147,8 +147,7 @@ class AclMatrixTest {
                 }
                 if (resp.status() == 403) {
                     String msg = resp.body().strip();
-                    String want = i == 1 || (r.path().equals("/v1/acl/token/self") && i == 0) ? "ACL not found"
-                            : "Permission denied";
+                    String want = i == 1 ? "ACL not found" : "Permission denied";
                     if (!msg.equals(want)) {
                         failures.add(names[i] + " " + r.method() + " " + r.path() + ": message \"" + msg + "\"");
                     }
@@ -190,6 +189,27 @@ class AclMatrixTest {
         assertEquals(200, bearer.status(), bearer.body());
         assertEquals(200, call(base, null, "GET", "/v1/kv/app/a?token=" + readKv, null).status());
         assertEquals(403, call(base, null, "GET", "/v1/kv/app/a?token=" + unknown, null).status());
+    }
+
+    @Test
+    void noTokenIsTheAnonymousToken() {
+        JsonNode self = ok(call(base, null, "GET", "/v1/acl/token/self", null), "self").json();
+        assertEquals("00000000-0000-0000-0000-000000000002", self.path("AccessorID").asText());
+        assertEquals("anonymous", self.path("SecretID").asText());
+        // granting the anonymous token a policy opens what it allows to requests without a token
+        String policy = AclHttp.policy(base, mgmt, "anon-public", "key_prefix \"public/\" { policy = \"read\" }");
+        ok(call(base, mgmt, "PUT", "/v1/kv/public/p", "P"), "seed");
+        assertEquals(403, call(base, null, "GET", "/v1/kv/public/p", null).status());
+        String anonymous = "/v1/acl/token/00000000-0000-0000-0000-000000000002";
+        ok(call(base, mgmt, "PUT", anonymous, "{\"Policies\": [{\"ID\": \"" + policy + "\"}]}"), "update anonymous");
+        try {
+            assertEquals(200, call(base, null, "GET", "/v1/kv/public/p", null).status());
+            assertEquals(403, call(base, null, "GET", "/v1/kv/app/a", null).status());
+        } finally {
+            // the other tests expect an anonymous token without policies (and no key outside app/ and secret/)
+            ok(call(base, mgmt, "PUT", anonymous, "{\"Policies\": []}"), "reset anonymous");
+            ok(call(base, mgmt, "DELETE", "/v1/kv/public/p", null), "clean up");
+        }
     }
 
     @Test
