@@ -12,6 +12,9 @@ import dev.weft.kvstore.state.AclView;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.Result;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +34,7 @@ import java.util.regex.Pattern;
  * {@code <hidden>}, as Consul does for tokens without acl write.
  */
 final class AclEndpoint implements Endpoint {
+    private static final Logger log = LoggerFactory.getLogger(AclEndpoint.class);
     static final String BOOTSTRAP = "/v1/acl/bootstrap";
     static final String POLICY = "/v1/acl/policy";
     static final String POLICIES = "/v1/acl/policies";
@@ -113,6 +117,7 @@ final class AclEndpoint implements Endpoint {
                     }
                     return ctx.submit(req, new Command.AclPolicyDelete(key)).thenApply(a -> {
                         ApiContext.result(a);
+                        log.info("ACL: policy {} deleted", key);
                         return ApiResponse.bool(true);
                     });
                 }
@@ -164,6 +169,7 @@ final class AclEndpoint implements Endpoint {
             default -> {
                 return ctx.submit(req, new Command.AclTokenDelete(accessor)).thenApply(a -> {
                     ApiContext.result(a);
+                    log.info("ACL: token {} deleted", accessor);
                     return ApiResponse.bool(true);
                 });
             }
@@ -193,6 +199,7 @@ final class AclEndpoint implements Endpoint {
                         + view(AclView::bootstrapIndex) + ")");
             }
             AclToken stored = view(v -> v.token(accessor));
+            log.info("ACL: bootstrapped; management token {}", accessor);
             return ApiResponse.json(json(g -> token(g, stored == null ? token : stored, secret)));
         });
     }
@@ -232,6 +239,7 @@ final class AclEndpoint implements Endpoint {
                 throw HttpError.badRequest(inv.message());
             }
             AclPolicy stored = view(v -> v.policy(id));
+            log.info("ACL: policy {} ({}) {}", id, name, pathId == null ? "created" : "updated");
             return ApiResponse.json(json(g -> policy(g, stored == null ? p : stored, true)));
         });
     }
@@ -288,6 +296,7 @@ final class AclEndpoint implements Endpoint {
                 throw HttpError.badRequest(inv.message());
             }
             AclToken stored = view(v -> v.token(accessor));
+            log.info("ACL: token {} {} with policies {}", accessor, old == null ? "created" : "updated", policyIds);
             return ApiResponse.json(json(g -> token(g, stored == null ? t : stored, shownSecret)));
         });
     }
