@@ -254,9 +254,21 @@ class AclMatrixTest {
 
     @Test
     void deniedRequestsAreCounted() {
+        double before = deniedTotal();
         call(base, null, "GET", "/v1/kv/app/a", null);
+        call(base, unknown, "GET", "/v1/kv/app/a", null);
+        call(base, readKv, "PUT", "/v1/kv/app/a", "x");
+        assertEquals(before + 3, deniedTotal(), 0.001);
+    }
+
+    private double deniedTotal() {
         String metrics = ok(call(base, mgmt, "GET", "/v1/agent/metrics?format=prometheus", null), "metrics").body();
-        assertTrue(metrics.contains("weft_acl_denied_total"), "metric present");
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("weft_acl_denied_total")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no weft_acl_denied_total in\n" + metrics);
     }
 
     @Test
