@@ -20,8 +20,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code weft acl bootstrap}, {@code weft acl policy create|list}, {@code weft acl token create|list}: Consul's
- * commands and output layout.
+ * {@code weft acl bootstrap}, {@code weft acl policy create|list|delete}, {@code weft acl token
+ * create|list|read|delete}: Consul's commands and output layout.
  */
 @Command(name = "acl", description = "Manage ACL tokens and policies",
         subcommands = {AclCommand.Bootstrap.class, AclCommand.Policy.class, AclCommand.Token.class})
@@ -55,7 +55,7 @@ public final class AclCommand implements Callable<Integer> {
     }
 
     @Command(name = "policy", description = "Create and list ACL policies",
-            subcommands = {PolicyCreate.class, PolicyList.class})
+            subcommands = {PolicyCreate.class, PolicyList.class, PolicyDelete.class})
     public static final class Policy implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -129,7 +129,7 @@ public final class AclCommand implements Callable<Integer> {
     }
 
     @Command(name = "token", description = "Create and list ACL tokens",
-            subcommands = {TokenCreate.class, TokenList.class})
+            subcommands = {TokenCreate.class, TokenList.class, TokenRead.class, TokenDelete.class})
     public static final class Token implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -193,6 +193,90 @@ public final class AclCommand implements Callable<Integer> {
                 first = false;
                 printToken(io.out(), t);
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a policy", mixinStandardHelpOptions = true)
+    public static final class PolicyDelete implements Callable<Integer> {
+        private final CliIo io;
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        HttpAddressOption addr;
+        @Option(names = {"-id", "--id"}, paramLabel = "ID")
+        String id;
+        @Option(names = {"-name", "--name"}, paramLabel = "NAME")
+        String name;
+
+        public PolicyDelete(CliIo io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() throws InterruptedException {
+            if ((id == null) == (name == null)) {
+                throw new ParameterException(spec.commandLine(), "Exactly one of -id or -name is required");
+            }
+            ApiClient client = addr.client(io);
+            String policyId = id;
+            if (policyId == null) {
+                ApiClient.Response r = ApiClient.check(client.get("/v1/acl/policy/name/" + ApiClient.encodeQuery(name)),
+                        "Failed to read policy " + name);
+                policyId = KvCommand.parse(r.body()).path("ID").asText();
+            }
+            ApiClient.check(client.delete("/v1/acl/policy/" + ApiClient.encodeQuery(policyId)),
+                    "Failed to delete policy " + policyId);
+            io.out().println("Policy \"" + policyId + "\" deleted successfully");
+            return 0;
+        }
+    }
+
+    @Command(name = "read", description = "Show a token (its secret only with -self)", mixinStandardHelpOptions = true)
+    public static final class TokenRead implements Callable<Integer> {
+        private final CliIo io;
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        HttpAddressOption addr;
+        @Option(names = {"-id", "--id"}, paramLabel = "ACCESSOR_ID")
+        String id;
+        @Option(names = {"-self", "--self"}, description = "The token this command runs with")
+        boolean self;
+
+        public TokenRead(CliIo io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() throws InterruptedException {
+            if ((id == null) == !self) {
+                throw new ParameterException(spec.commandLine(), "Exactly one of -id or -self is required");
+            }
+            String path = self ? "/v1/acl/token/self" : "/v1/acl/token/" + ApiClient.encodeQuery(id);
+            ApiClient.Response r = ApiClient.check(addr.client(io).get(path), "Failed to read token");
+            printToken(io.out(), KvCommand.parse(r.body()));
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a token", mixinStandardHelpOptions = true)
+    public static final class TokenDelete implements Callable<Integer> {
+        private final CliIo io;
+        @Mixin
+        HttpAddressOption addr;
+        @Option(names = {"-id", "--id"}, paramLabel = "ACCESSOR_ID", required = true)
+        String id;
+
+        public TokenDelete(CliIo io) {
+            this.io = io;
+        }
+
+        @Override
+        public Integer call() throws InterruptedException {
+            ApiClient.check(addr.client(io).delete("/v1/acl/token/" + ApiClient.encodeQuery(id)),
+                    "Failed to delete token " + id);
+            io.out().println("Token \"" + id + "\" deleted successfully");
             return 0;
         }
     }

@@ -99,6 +99,22 @@ class AclCliTest {
                 "ACL flags without -acl-enabled are a usage error");
         assertEquals(2, weft(Map.of(), "agent", "-dev", "-acl-enabled", "-acl-default-policy", "maybe").code());
 
+        Run self = weft(Map.of("WEFT_HTTP_TOKEN", reader), "acl", "token", "read", "-self");
+        assertEquals(0, self.code(), self.err());
+        assertEquals(reader, secret(self));
+        assertTrue(self.out().contains(" - cli-read"), self.out());
+        String accessor = self.out().lines().filter(l -> l.startsWith("AccessorID:")).findFirst().orElseThrow()
+                .substring("AccessorID:".length()).strip();
+        Run byId = weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "token", "read", "-id", accessor);
+        assertEquals("<hidden>", secret(byId));
+        assertEquals(2, weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "token", "read").code(), "-id or -self");
+        assertEquals(0, weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "token", "delete", "-id", accessor).code());
+        Run gone = weft(Map.of("WEFT_HTTP_TOKEN", reader), "kv", "get", "cli/a");
+        assertEquals(1, gone.code());
+        assertTrue(gone.err().contains("ACL not found"), gone.err());
+        assertEquals(0, weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "policy", "delete", "-name", "cli-read").code());
+        assertTrue(!weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "policy", "list").out().contains("cli-read:"));
+
         Run bad = weft(Map.of("WEFT_HTTP_TOKEN", mgmt), "acl", "policy", "create", "-name", "bad", "-rules",
                 "nonsense = \"x\"");
         assertEquals(1, bad.code());
