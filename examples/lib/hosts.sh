@@ -1,8 +1,9 @@
 # Shared by the example scripts (sourced, not run): three simulated "hosts" on one Linux machine, each a network
 # namespace on an underlay bridge with its own dockerd and weft agent. Everything it makes is named with the
 # prefix wx- (namespaces wx-u, wx-h1..wx-h3; bridge wx-br; veths wx-u1..wx-u3 and wx-e) and its files live in
-# $STATE; down() removes exactly that, and kills only the processes whose PIDs it recorded (plus what runs in
-# the mount namespaces of the dockerds it started: their containerd and container processes).
+# $STATE; down() removes exactly that, and kills only the processes whose PIDs it recorded (the agents, dockerds
+# and ../prometheus's Prometheus, plus what runs in the mount namespaces of the dockerds it started: their
+# containerd and container processes).
 #
 # Nothing is created in the machine's own network namespace or sent to its addresses: the hosts talk over
 # 10.247.0.0/24 inside wx-u, containers use 10.248.0.0/16 (the weft network "demo").
@@ -45,12 +46,12 @@ wait_for() {
 
 need_root() { [ "$(id -u)" -eq 0 ] || die "run as root: it creates network namespaces and starts dockerd"; }
 
-# install_missing: Debian packages for the tools the examples use (docker.io, iproute2, busybox-static, curl,
-# jq), without letting Debian start their packaged daemons.
+# install_missing [COMMAND:PACKAGE…]: Debian packages for the tools the examples use (docker.io, iproute2,
+# busybox-static, curl, jq, and those an example names), without letting Debian start their packaged daemons.
 install_missing() {
     local missing=() t restore=""
     for t in ip:iproute2 nsenter:util-linux unshare:util-linux setsid:util-linux dockerd:docker.io \
-        docker:docker.io curl:curl jq:jq java:openjdk-17-jdk-headless; do
+        docker:docker.io curl:curl jq:jq java:openjdk-17-jdk-headless "$@"; do
         command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
     done
     [ -x /bin/busybox ] || missing+=(busybox-static)
@@ -205,14 +206,14 @@ down() {
         [ -z "$ids" ] || timeout 60 docker -H "unix://$STATE/$h/docker.sock" rm -f $ids >/dev/null 2>&1 || true
     done
     for h in "${HOSTS[@]}"; do
-        for pid in agent dockerd; do
+        for pid in prometheus agent dockerd; do
             [ -f "$STATE/$h/$pid.pid" ] || continue
             p="$(cat "$STATE/$h/$pid.pid")"
             kill -TERM "$p" 2>/dev/null || true
         done
     done
     for h in "${HOSTS[@]}"; do
-        for pid in agent dockerd; do
+        for pid in prometheus agent dockerd; do
             [ -f "$STATE/$h/$pid.pid" ] || continue
             p="$(cat "$STATE/$h/$pid.pid")"
             for _ in $(seq 1 100); do running "$p" || break; sleep 0.1; done
