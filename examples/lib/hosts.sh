@@ -1,8 +1,8 @@
 # Shared by the example scripts (sourced, not run): three simulated "hosts" on one Linux machine, each a network
 # namespace on an underlay bridge with its own dockerd and weft agent. Everything it makes is named with the
 # prefix wx- (namespaces wx-u, wx-h1..wx-h3; bridge wx-br; veths wx-u1..wx-u3 and wx-e) and its files live in
-# $STATE; down() removes exactly that, and kills only the processes whose PIDs it recorded (the agents, dockerds
-# and ../prometheus's Prometheus, plus what runs in the mount namespaces of the dockerds it started: their
+# $STATE; down() removes exactly that, and kills only the processes whose PIDs it recorded (the agents, the
+# dockerds, the scraper of ../prometheus, plus what runs in the mount namespaces of the dockerds it started: their
 # containerd and container processes).
 #
 # Nothing is created in the machine's own network namespace or sent to its addresses: the hosts talk over
@@ -206,14 +206,14 @@ down() {
         [ -z "$ids" ] || timeout 60 docker -H "unix://$STATE/$h/docker.sock" rm -f $ids >/dev/null 2>&1 || true
     done
     for h in "${HOSTS[@]}"; do
-        for pid in prometheus agent dockerd; do
+        for pid in victoria-metrics agent dockerd; do
             [ -f "$STATE/$h/$pid.pid" ] || continue
             p="$(cat "$STATE/$h/$pid.pid")"
             kill -TERM "$p" 2>/dev/null || true
         done
     done
     for h in "${HOSTS[@]}"; do
-        for pid in prometheus agent dockerd; do
+        for pid in victoria-metrics agent dockerd; do
             [ -f "$STATE/$h/$pid.pid" ] || continue
             p="$(cat "$STATE/$h/$pid.pid")"
             for _ in $(seq 1 100); do running "$p" || break; sleep 0.1; done

@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runs the examples as a user would, as root, on this machine: {@code examples/three-hosts/up.sh} (twice: the
- * second run must replace the first), {@code examples/failover/run.sh} on the hosts it left, then
- * {@code down.sh}, and checks what each prints and that nothing it made is left. The scripts get the agent jar
+ * second run must replace the first), {@code examples/prometheus/run.sh} and {@code examples/failover/run.sh} on
+ * the hosts it left (one set of hosts for all three: building them is the slow part), then {@code down.sh}, and
+ * checks what each prints and that nothing it made is left. The scripts get the agent jar
  * this build made ({@code WEFT_JAR}) and a state directory of this test's own.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -97,6 +98,35 @@ class ExamplesIT {
 
     @Test
     @Order(3)
+    void prometheusScrapesWhatTheRegistratorFoundThroughConsulServiceDiscovery() throws Exception {
+        Requires.command("victoria-metrics");
+        Result r = run(List.of(EXAMPLES.resolve("prometheus/run.sh").toString()), env());
+        assertEquals(0, r.code, "prometheus/run.sh failed:\n" + r.output);
+        assertTrue(r.output.contains("OK: the registrator's services were found through weft's Consul API and "
+                + "scraped; a stop and a start were followed"), r.output);
+        assertTrue(r.output.contains("discovered both through weft and scraped them: /api/v1/targets lists 2 up"),
+                r.output);
+        for (String h : List.of("h1", "h2")) {
+            assertTrue(Pattern.compile("target http://10\\.248\\.\\d+\\.\\d+:9100/metrics  health up  "
+                    + "service=demo-metrics node=" + h + " service_id=" + h + ":metrics-" + h + ":9100")
+                    .matcher(r.output).find(), r.output);
+            assertTrue(Pattern.compile("demo_up\\{service=\"demo-metrics\", node=\"" + h
+                    + "\", instance=\"10\\.248\\.\\d+\\.\\d+:9100\"} 1").matcher(r.output).find(), r.output);
+        }
+        assertTrue(r.output.contains("sum(demo_up) = 2"), r.output);
+        assertTrue(Pattern.compile("docker stop metrics-h2: its target went after [0-9.]+ s; left: the one on h1")
+                .matcher(r.output).find(), r.output);
+        assertTrue(Pattern.compile("docker start metrics-h2: its target was back and up after [0-9.]+ s")
+                .matcher(r.output).find(), r.output);
+        Path scraper = state.resolve("h3/victoria-metrics.pid");
+        assertTrue(Files.isRegularFile(scraper), "no " + scraper);
+        long pid = Long.parseLong(Files.readString(scraper).trim());
+        assertTrue(running(pid), "the scraper is not running after the example");
+        recordedPids.add(pid); // down.sh must stop it too
+    }
+
+    @Test
+    @Order(4)
     void failoverKeepsReadsWritesDnsAndTrafficGoingWhenTheLeadersHostDies() throws Exception {
         Result r = run(List.of(EXAMPLES.resolve("failover/run.sh").toString()), env());
         assertEquals(0, r.code, "failover/run.sh failed:\n" + r.output);
@@ -117,7 +147,7 @@ class ExamplesIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void downRemovesEverythingItMadeAndOnlyThat() throws Exception {
         Result r = run(List.of(EXAMPLES.resolve("three-hosts/down.sh").toString()), env());
         assertEquals(0, r.code, "down.sh failed:\n" + r.output);
