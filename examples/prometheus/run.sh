@@ -35,14 +35,17 @@ trap 'rc=$?; [ $rc -eq 0 ] || log "failed (exit $rc): scraper log $P/victoria-me
 install_missing victoria-metrics:victoria-metrics
 if [ -f "$PROM_PID" ] || dk h1 inspect metrics-h1 >/dev/null 2>&1; then
     log "an earlier run of this example is up: replacing its scraper and containers"
-    if [ -f "$PROM_PID" ]; then
-        kill -TERM "$(cat "$PROM_PID")" 2>/dev/null || true
-        for _ in $(seq 1 100); do running "$(cat "$PROM_PID")" || break; sleep 0.1; done
-        kill -KILL "$(cat "$PROM_PID")" 2>/dev/null || true
-        rm -f "$PROM_PID"
+    p="$(cat "$PROM_PID" 2>/dev/null || true)"
+    if [ -n "$p" ] && grep -qa victoria-metrics "/proc/$p/cmdline" 2>/dev/null; then   # still ours
+        kill -TERM "$p" 2>/dev/null || true
+        for _ in $(seq 1 100); do running "$p" || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
     fi
+    rm -f "$PROM_PID"
     dk h1 rm -f metrics-h1 >/dev/null 2>&1 || true
     dk h2 rm -f metrics-h2 >/dev/null 2>&1 || true
+    none_left() { [ "$(api h3 "/v1/catalog/service/$SERVICE" | jq length)" = 0 ]; }
+    wait_for 60 "the old containers to leave h3's catalog" none_left
 fi
 rm -rf "$P"
 mkdir -p "$P/data"
