@@ -40,7 +40,7 @@ WEB_DEAD="$(dk "$L" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}
 WEB_LIVE="$(dk "$S" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "web-$S")"
 step "leader is $L ($LEADER_BEFORE); web-$L $WEB_DEAD will die with it, web-$S $WEB_LIVE stays"
 
-# ---- watchers: each appends "<unix time with ns when the attempt started> <result>" lines to its file ----------------------------------
+# ---- watchers: each appends "<unix time with ns when the attempt started> <result> … <when it ended>" lines to its file
 W="$STATE/failover"
 mkdir -p "$W"
 : >"$W/writes-$S" ; : >"$W/writes-h3" ; : >"$W/dns" ; : >"$W/curls"
@@ -51,9 +51,9 @@ writer() {   # writer HOST: PUT through HOST's agent, then a default (linearizab
         t=$(date +%s.%N)   # when the attempt started
         if [ "$(api "$h" "/v1/kv/failover/$h" -m 3 -X PUT --data "$i" 2>/dev/null)" = true ] &&
             v="$(api "$h" "/v1/kv/failover/$h?raw" -m 3 2>/dev/null)" && [ "$v" = "$i" ]; then
-            echo "$t ok $i" >>"$W/writes-$h"
+            echo "$t ok $i $(date +%s.%N)" >>"$W/writes-$h"
         else
-            echo "$t fail $i" >>"$W/writes-$h"
+            echo "$t fail $i $(date +%s.%N)" >>"$W/writes-$h"
         fi
         sleep 0.1
     done
@@ -72,9 +72,9 @@ curl_watch() {   # requests from the client on h3 to web.service.weft over the o
     while [ -e "$W/run" ]; do
         t=$(date +%s.%N)   # when the request started
         if b="$(dk h3 exec client curl -fsS -m 1 http://web.service.weft:8080/ 2>/dev/null)"; then
-            echo "$t ok ${b##* on }" >>"$W/curls"
+            echo "$t ok ${b##* on } $(date +%s.%N)" >>"$W/curls"
         else
-            echo "$t fail" >>"$W/curls"
+            echo "$t fail $(date +%s.%N)" >>"$W/curls"
         fi
         sleep 0.1
     done
@@ -114,17 +114,19 @@ stop_watchers
 step "watched $AFTER s more"
 
 # ---- what the watchers saw ------------------------------------------------------------------------------------
-# outage FILE PATTERN: after the kill, the longest run of lines not matching PATTERN (seconds), and counts
+# report FILE PATTERN: of the attempts that ended after the kill, the longest run of lines not matching PATTERN
+# (seconds, by start time), and counts
 report() {
     awk -v k="$T_KILL" -v ok="$2" '
-        $1 < k { next }
+        $NF < k { next }
         { last = $1 }
         $0 ~ ok { good++; if (from) { if ($1 - from > worst) worst = $1 - from; from = 0 }; next }
         { bad++; if (!from) from = $1 }
         END { open = from ? sprintf(", still failing at the end (for %.1f s)", last - from) : ""
               printf "%d ok, %d failed; longest outage %.1f s%s", good, bad, worst, open }' "$1"
 }
-before() { awk -v k="$T_KILL" -v ok="$2" '$1 < k { n++; if ($0 ~ ok) g++ } END { printf "%d/%d ok", g, n }' "$1"; }
+# Attempts that ended before the kill count as "before"; the one in flight at the kill counts as "after".
+before() { awk -v k="$T_KILL" -v ok="$2" '$NF < k { n++; if ($0 ~ ok) g++ } END { printf "%d/%d ok", g, n }' "$1"; }
 LIVE_CURLS="$(awk -v k="$T_DNS" '$1 >= k && / ok / { g++ } $1 >= k { n++ } END { printf "%d/%d", g, n }' "$W/curls")"
 t() { awk -v a="$T_KILL" -v b="$1" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -143,7 +145,7 @@ $(summary_steps)
   web-$L left DNS after            $(t "$T_DNS") s (the leader marks an agent critical after -node-health-timeout, 10 s,
                                    counted from the new leadership)
   after that                       $LIVE_CURLS requests ok, all answered by web-$S
-Raw results: $W/{writes-$S,writes-h3,dns,curls} (unix time, result)
+Raw results: $W/{writes-$S,writes-h3,dns,curls} (unix start time, result, …, end time)
 Bring $L back: ../three-hosts/up.sh (rebuilds all three hosts); remove everything: ../three-hosts/down.sh
 EOF
 [ "$(awk -v k="$T_DNS" '$1 >= k && / fail/ { n++ } END { print n + 0 }' "$W/curls")" -eq 0 ] ||
