@@ -18,6 +18,10 @@ import dev.weft.kvstore.acl.TokenResolver;
 import dev.weft.kvstore.feed.ClientStore;
 import dev.weft.kvstore.feed.FeedProtocol;
 import dev.weft.kvstore.raft.RaftStore;
+import dev.weft.kvstore.tls.TlsCredentials;
+import dev.weft.kvstore.tls.TlsException;
+import dev.weft.kvstore.tls.TlsMaterial;
+import dev.weft.kvstore.tls.TlsSettings;
 import dev.weft.registrator.Registrator;
 import dev.weft.registrator.RegistratorConfig;
 import dev.weft.runtime.DockerClient;
@@ -42,6 +46,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +79,8 @@ public final class AgentServer implements AutoCloseable {
     private final DnsServer dns;
     private final ContainerWatch containers;
     private final AgentOverlay overlay;
+    /** The agent's TLS credentials, or null without TLS. */
+    private volatile TlsCredentials tls;
 
     /** The registrator and its Docker client, when running. */
     private record ContainerWatch(DockerClient client, Registrator registrator) implements AutoCloseable {
@@ -132,6 +139,29 @@ public final class AgentServer implements AutoCloseable {
      */
     public static AgentServer start(AgentConfig config, OverlaySettings overlaySettings, AclConfig acl)
             throws InterruptedException {
+        return start(config, overlaySettings, acl, null);
+    }
+
+    /**
+     * TLS options of an agent.
+     *
+     * @param settings  the files and verify flags
+     * @param httpsPort HTTPS API port; -1 = no HTTPS listener, 0 = ephemeral
+     */
+    public record TlsOptions(TlsSettings settings, int httpsPort) {
+    }
+
+    /**
+     * As above, and with TLS when {@code tlsOptions} is not null: Raft over (mutual, with -verify-incoming) TLS on
+     * a server when a verify flag is set, a client agent's feed and forwarding over HTTPS with its certificate with
+     * -verify-outgoing, and an HTTPS API listener on the HTTPS port.
+     *
+     * @throws IllegalArgumentException when the TLS files cannot be used
+     * @throws InterruptedException     when interrupted while binding the HTTP port
+     */
+    public static AgentServer start(AgentConfig config, OverlaySettings overlaySettings, AclConfig acl,
+                                    TlsOptions tlsOptions)
+            throws InterruptedException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("node", config.nodeName(), "dc", config.datacenter());
         new JvmMemoryMetrics().bindTo(registry);
@@ -147,10 +177,19 @@ public final class AgentServer implements AutoCloseable {
         ContainerWatch containers = null;
         AgentOverlay overlay = null;
         try {
+            TlsCredentials tls = null;
+            if (tlsOptions != null) {
+                try {
+                    tls = TlsCredentials.load(tlsOptions.settings(), registry, Clock.systemUTC());
+                } catch (TlsException e) {
+                    throw new IllegalArgumentException("TLS: " + e.getMessage(), e);
+                }
+            }
             String advertiseHost;
             int raftPort;
             if (config.server()) {
-                RaftStore raft = RaftStore.start(config.raftConfig(), registry);
+                RaftStore raft = RaftStore.start(config.raftConfig(), registry, Clock.systemUTC(),
+                        tls != null && tls.settings().raftTls() ? tls : null);
                 raft.addLeaderDuty(new NodeHealthDuty(config.discovery().nodeHealthTimeout()));
                 store = raft;
                 String[] hostPort = splitAddress(raft.address());
@@ -158,7 +197,9 @@ public final class AgentServer implements AutoCloseable {
                 raftPort = Integer.parseInt(hostPort[1]);
             } else {
                 store = ClientStore.start(new ClientStore.Settings(config.nodeName(), config.retryJoin(),
-                        config.requestTimeout(), CLIENT_FEED_WAIT), registry, acl.agentToken());
+                        config.requestTimeout(), CLIENT_FEED_WAIT,
+                        tls != null && tls.settings().verifyOutgoing() ? tls.clientContext() : null), registry,
+                        acl.agentToken());
                 advertiseHost = config.bindAddr();
                 raftPort = 0;
             }
@@ -194,12 +235,22 @@ public final class AgentServer implements AutoCloseable {
                     }
                 }, registry);
             }
-            http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(), local, acl);
+            http = HttpApiServer.start(store, info, registry, config.clientAddr(), config.httpPort(), local, acl,
+                    tls == null ? null : new HttpApiServer.Https(tlsOptions.httpsPort(), tls,
+                            tls.settings().verifyIncoming()));
             if (config.server()) {
                 // Where clients reach this server: its HTTP API, on the advertised address when bound to any.
                 String httpHost = isAnyLocal(config.clientAddr()) ? addr : config.clientAddr();
-                local.publishNodeMeta(Map.of(FeedProtocol.META_RAFT_ADDR, ((RaftStore) store).address(),
-                        FeedProtocol.META_HTTP_ADDR, hostPort(httpHost, http.port())));
+                Map<String, String> meta = new java.util.HashMap<>(Map.of(FeedProtocol.META_RAFT_ADDR,
+                        ((RaftStore) store).address(), FeedProtocol.META_HTTP_ADDR, hostPort(httpHost, http.port())));
+                if (http.httpsAddress() != null) {
+                    meta.put(FeedProtocol.META_HTTPS_ADDR, hostPort(httpHost, http.httpsAddress().getPort()));
+                }
+                local.publishNodeMeta(meta);
+                if (tls != null && tls.settings().verifyIncoming() && http.httpsAddress() == null) {
+                    log.warn("-verify-incoming without -https-port: client agents cannot follow this server "
+                            + "(its /v1/internal/ is HTTPS only)");
+                }
             }
             local.start();
             if (overlaySettings.enabled()) {
@@ -214,7 +265,9 @@ public final class AgentServer implements AutoCloseable {
                             : "servers " + config.retryJoin());
             AgentServer agent = new AgentServer(config, registry, gc, store, http, info, local, dns, containers,
                     overlay);
+            agent.tls = tls;
             http.onLeave(agent::leave);
+            http.onReload(agent::reload);
             return agent;
         } catch (InterruptedException | RuntimeException e) {
             if (containers != null) {
@@ -404,6 +457,28 @@ public final class AgentServer implements AutoCloseable {
     /** The DNS server's UDP address, or null when DNS is off ({@code -dns-port -1}). */
     public InetSocketAddress dnsAddress() {
         return dns == null ? null : dns.udpAddress();
+    }
+
+    /** The HTTPS API's address, or null without an HTTPS listener. */
+    public InetSocketAddress httpsAddress() {
+        return http.httpsAddress();
+    }
+
+    /**
+     * Consul's reload ({@code SIGHUP}, {@code weft reload}): re-reads the TLS files. New handshakes use the new
+     * certificate at once; established connections and Raft leadership are untouched. A file that cannot be
+     * used leaves the old material in place.
+     *
+     * @return a one-line summary
+     * @throws TlsException when the new files cannot be used (the old ones stay in use)
+     */
+    public String reload() throws TlsException {
+        TlsCredentials t = tls;
+        if (t == null) {
+            return "Nothing to reload (no TLS configured)";
+        }
+        TlsMaterial m = t.reload();
+        return "Reloaded TLS: certificate serial " + m.serialHex() + ", expires " + m.notAfter();
     }
 
     /** This member's Raft address (host:port); empty on a client agent. */

@@ -10,6 +10,8 @@ import dev.weft.agent.cli.LeaveCommand;
 import dev.weft.agent.cli.NetworkCommand;
 import dev.weft.agent.cli.MembersCommand;
 import dev.weft.agent.cli.OperatorCommand;
+import dev.weft.agent.cli.ReloadCommand;
+import dev.weft.agent.cli.TlsCommand;
 import dev.weft.agent.cli.ServicesCommand;
 import dev.weft.agent.cli.SnapshotCommand;
 import dev.weft.agent.cli.VersionCommand;
@@ -31,7 +33,8 @@ import java.util.concurrent.Callable;
         description = "Service discovery and overlay networking for container hosts.",
         subcommands = {AgentCommand.class, KvCommand.class, MembersCommand.class, OperatorCommand.class,
                 SnapshotCommand.class, VersionCommand.class, CatalogCommand.class, ServicesCommand.class,
-                NetworkCommand.class, LeaveCommand.class, AclCommand.class, HelpCommand.class})
+                NetworkCommand.class, LeaveCommand.class, AclCommand.class, ReloadCommand.class, TlsCommand.class,
+                HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

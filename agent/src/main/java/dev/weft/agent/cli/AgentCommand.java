@@ -10,6 +10,10 @@ import dev.weft.agent.Version;
 import dev.weft.kvstore.StoreException;
 import dev.weft.kvstore.acl.AclConfig;
 import dev.weft.kvstore.raft.RaftConfig;
+import dev.weft.kvstore.tls.TlsCredentials;
+import dev.weft.kvstore.tls.TlsException;
+import dev.weft.kvstore.tls.TlsMaterial;
+import dev.weft.kvstore.tls.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -26,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -163,6 +168,24 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Token of the agent's own writes, its requests to servers and what DNS may reveal")
     String aclAgentToken;
 
+    @Option(names = {"-ca-file", "--ca-file"}, paramLabel = "FILE",
+            description = "PEM CA certificate(s) peers' certificates must chain to")
+    Path caFile;
+    @Option(names = {"-cert-file", "--cert-file"}, paramLabel = "FILE", description = "PEM certificate of this agent")
+    Path certFile;
+    @Option(names = {"-key-file", "--key-file"}, paramLabel = "FILE",
+            description = "PEM private key of this agent (PKCS#8, or EC PRIVATE KEY)")
+    Path keyFile;
+    @Option(names = {"-verify-incoming", "--verify-incoming"},
+            description = "Require a certificate signed by the CA from every peer (Raft, HTTPS, client agents)")
+    boolean verifyIncoming;
+    @Option(names = {"-verify-outgoing", "--verify-outgoing"},
+            description = "Use TLS with this agent's certificate for connections to servers (Raft, client feed)")
+    boolean verifyOutgoing;
+    @Option(names = {"-https-port", "--https-port"}, paramLabel = "PORT",
+            description = "HTTPS API port (off unless set; needs -cert-file, -key-file, -ca-file)")
+    Integer httpsPort;
+
     public AgentCommand(CliIo io) {
         this.io = io;
     }
@@ -170,17 +193,28 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AclConfig acl = aclConfig();
+        AgentServer.TlsOptions tls = tlsOptions();
         AgentConfig cfg = config();
         OverlaySettings overlaySettings = overlaySettings();
         Path tempDir = dev ? cfg.dataDir() : null;
         AgentServer agent;
         try {
-            agent = AgentServer.start(cfg, overlaySettings, acl);
+            agent = AgentServer.start(cfg, overlaySettings, acl, tls);
         } catch (StoreException | IllegalArgumentException e) {
             deleteQuietly(tempDir);
             throw new CliFailure("Error starting agent: " + e.getMessage());
         }
         banner(agent, tempDir != null);
+        onSighup(() -> {
+            try {
+                String result = agent.reload(); // a reload logs its one line itself
+                if (!result.startsWith("Reloaded")) {
+                    log.info("caught SIGHUP: {}", result);
+                }
+            } catch (TlsException e) {
+                // logged by the reload, with the serial that stays in use
+            }
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         agent.onClose(() -> {
             deleteQuietly(tempDir);
@@ -265,6 +299,88 @@ public final class AgentCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         return new AclConfig(true, allow, aclAgentToken);
+    }
+
+    /**
+     * The TLS flags, checked (files readable, key matching, signed by the CA) before anything is made on disk;
+     * null when none is given.
+     */
+    AgentServer.TlsOptions tlsOptions() {
+        String dc = datacenter != null ? datacenter : AgentConfig.DEFAULT_DATACENTER;
+        boolean isServer = dev || server;
+        boolean any = caFile != null || certFile != null || keyFile != null || verifyIncoming || verifyOutgoing
+                || httpsPort != null;
+        if (!any) {
+            return null;
+        }
+        List<String> missing = new ArrayList<>();
+        if (caFile == null) {
+            missing.add("-ca-file");
+        }
+        if (certFile == null) {
+            missing.add("-cert-file");
+        }
+        if (keyFile == null) {
+            missing.add("-key-file");
+        }
+        if (!missing.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "TLS needs -ca-file, -cert-file and -key-file; missing "
+                    + String.join(", ", missing));
+        }
+        if (httpsPort != null && (httpsPort < 0 || httpsPort > 65535)) {
+            throw new ParameterException(spec.commandLine(), "-https-port out of range: " + httpsPort);
+        }
+        TlsSettings settings = new TlsSettings(caFile, certFile, keyFile, verifyIncoming, verifyOutgoing,
+                TlsSettings.serverName(dc, domain != null ? domain : DiscoveryConfig.DEFAULT_DOMAIN));
+        try {
+            TlsMaterial m = TlsMaterial.load(settings, Instant.now());
+            if (isServer && (verifyIncoming || verifyOutgoing)
+                    && !TlsCredentials.hasDnsName(m.certificate(), settings.serverName())) {
+                throw new ParameterException(spec.commandLine(), "TLS: a server needs a server certificate: "
+                        + certFile + " has no DNS name " + settings.serverName()
+                        + " (create one with: weft tls cert create -server -dc " + dc + ")");
+            }
+        } catch (TlsException e) {
+            throw new ParameterException(spec.commandLine(), "TLS: " + e.getMessage());
+        }
+        if (!isServer && verifyOutgoing) {
+            log.info("client agent: following the servers over HTTPS; -retry-join must name their HTTPS ports");
+        }
+        return new AgentServer.TlsOptions(settings, httpsPort == null ? -1 : httpsPort);
+    }
+
+    /**
+     * Runs {@code action} on every SIGHUP (through {@code sun.misc.Signal}, looked up reflectively: it is not part
+     * of the compile-time API of {@code --release}). Logs and carries on where signals are not available.
+     */
+    private static void onSighup(Runnable action) {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+            Object handler = java.lang.reflect.Proxy.newProxyInstance(handlerType.getClassLoader(),
+                    new Class<?>[] {handlerType}, (proxy, method, args) -> {
+                        switch (method.getName()) {
+                            case "handle" -> action.run();
+                            case "hashCode" -> {
+                                return System.identityHashCode(proxy);
+                            }
+                            case "equals" -> {
+                                return proxy == args[0];
+                            }
+                            case "toString" -> {
+                                return "weft SIGHUP handler";
+                            }
+                            default -> {
+                                return null;
+                            }
+                        }
+                        return null;
+                    });
+            signal.getMethod("handle", signal, handlerType)
+                    .invoke(null, signal.getConstructor(String.class).newInstance("HUP"), handler);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn("SIGHUP reload not available ({}); use weft reload", e.toString());
+        }
     }
 
     OverlaySettings overlaySettings() {
@@ -391,6 +507,10 @@ public final class AgentCommand implements Callable<Integer> {
         io.out().println("            Server: " + (c.server() ? "true (bootstrap-expect " + c.bootstrapExpect() + ")"
                 : "false (client of " + String.join(", ", c.retryJoin()) + ")"));
         io.out().println("          HTTP API: http://" + agent.httpAddr());
+        if (agent.httpsAddress() != null) {
+            io.out().println("         HTTPS API: https://" + agent.httpsAddress().getHostString() + ":"
+                    + agent.httpsAddress().getPort());
+        }
         io.out().println("               DNS: " + (agent.dnsAddress() == null ? "off"
                 : agent.dnsAddress().getHostString() + ":" + agent.dnsAddress().getPort() + " (udp, tcp), domain "
                 + c.discovery().domain() + (c.discovery().altDomain() == null ? "" : " and "

@@ -28,16 +28,24 @@ public final class ApiClient {
 
     /** @param token ACL token sent as {@code X-Consul-Token} with every request ("" or null: none) */
     public ApiClient(String addr, String token) {
+        this(addr, token, null);
+    }
+
+    /** As {@link #ApiClient(String, String)}; with {@code tls} not null, HTTPS uses it (CA, client certificate). */
+    public ApiClient(String addr, String token, javax.net.ssl.SSLContext tls) {
         this.token = token == null ? "" : token;
         String a = addr.contains("://") ? addr : "http://" + addr;
         while (a.endsWith("/")) {
             a = a.substring(0, a.length() - 1);
         }
         this.base = URI.create(a);
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder b = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
-                .build();
+                .connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            b.sslContext(tls);
+        }
+        this.http = b.build();
     }
 
     /** Resolves the agent address from the option value and the environment. */

@@ -83,7 +83,7 @@ final class AclGate {
             case "/v1/snapshot" -> require(req, a.isManagement(), "management token");
             case "/v1/agent/metrics" -> require(req, a.read(Resource.AGENT, nodeName), "agent read");
             case "/v1/agent" -> {
-                if (path.equals("/v1/agent/leave")) {
+                if (path.equals("/v1/agent/leave") || path.equals("/v1/agent/reload")) {
                     require(req, a.write(Resource.AGENT, nodeName), "agent write");
                 } else if (path.equals(ClusterEndpoint.MEMBERS)) {
                     require(req, a.read(Resource.NODE, nodeName), "node read");

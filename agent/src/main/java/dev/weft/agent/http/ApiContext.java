@@ -27,6 +27,10 @@ final class ApiContext {
     volatile AclGate acl = AclGate.disabled();
     /** What {@code PUT /v1/agent/leave} runs (the agent's graceful leave); null where the API runs without one. */
     volatile Runnable leaveAction;
+    /** What {@code PUT /v1/agent/reload} runs; null where the agent has nothing to reload. */
+    volatile java.util.concurrent.Callable<String> reloadAction;
+    /** A server with -verify-incoming: {@code /v1/internal/} only over HTTPS (client certificate required). */
+    volatile boolean internalNeedsTls;
 
     ApiContext(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry, Executor blockingExecutor,
                Clock clock, LocalAgentState local) {

@@ -92,6 +92,11 @@ final class ApiRequest {
         return channel;
     }
 
+    /** Whether the request came over TLS (the HTTPS listener). */
+    boolean secure() {
+        return channel != null && channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+    }
+
     EventLoop eventLoop() {
         return channel.eventLoop();
     }

@@ -15,7 +15,14 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.weft.kvstore.tls.TlsCredentials;
+
+import javax.net.ssl.SSLException;
 
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -37,11 +44,25 @@ public final class HttpApiServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ExecutorService blocking;
     private final Channel serverChannel;
+    /** The HTTPS listener, or null. */
+    private final Channel httpsChannel;
 
     private final ApiContext ctx;
 
+    /**
+     * An HTTPS listener next to the plain one: same API, TLS with the agent's (reloadable) certificate.
+     *
+     * @param port              HTTPS port (0 = ephemeral, -1 = no HTTPS listener: only the rule below applies)
+     * @param tls               the agent's credentials
+     * @param requireClientCert -verify-incoming: a client certificate signed by the CA is required; on a server it
+     *                          also confines {@code /v1/internal/} (the client agents' feed) to this listener
+     */
+    public record Https(int port, TlsCredentials tls, boolean requireClientCert) {
+    }
+
     private HttpApiServer(EventLoopGroup boss, EventLoopGroup workers, ExecutorService blocking, Channel ch,
-                          ApiContext ctx) {
+                          Channel httpsChannel, ApiContext ctx) {
+        this.httpsChannel = httpsChannel;
         this.ctx = ctx;
         this.boss = boss;
         this.workers = workers;
@@ -69,6 +90,13 @@ public final class HttpApiServer implements AutoCloseable {
     public static HttpApiServer start(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry,
                                       String host, int port, LocalAgentState local, AclConfig acl)
             throws InterruptedException {
+        return start(store, agent, registry, host, port, local, acl, null);
+    }
+
+    /** As above, with an HTTPS listener on the same host when {@code https} is not null. */
+    public static HttpApiServer start(ReplicatedStore store, AgentInfo agent, PrometheusMeterRegistry registry,
+                                      String host, int port, LocalAgentState local, AclConfig acl, Https https)
+            throws InterruptedException {
         EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("weft-http-accept", true));
         EventLoopGroup workers = new NioEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 new DefaultThreadFactory("weft-http", true));
@@ -79,33 +107,65 @@ public final class HttpApiServer implements AutoCloseable {
             ctx.acl = AclGate.of(acl, store, agent.nodeName(), registry);
             Router router = new Router(ctx);
             HttpApiHandler.RequestTimers timers = new HttpApiHandler.RequestTimers(registry);
-            ServerBootstrap b = new ServerBootstrap()
-                    .group(boss, workers)
-                    .channel(NioServerSocketChannel.class)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.SO_KEEPALIVE, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline()
-                                    .addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE,
-                                            MAX_CHUNK_SIZE))
-                                    .addLast("limits", new BodyLimits(router))
-                                    .addLast("aggregator", new HttpObjectAggregator(
-                                            RaftStore.MAX_ENTRY_BYTES, true))
-                                    .addLast("api", new HttpApiHandler(router, timers));
-                        }
-                    });
-            Channel ch = b.bind(host, port).sync().channel();
-            return new HttpApiServer(boss, workers, blocking, ch, ctx);
+            Channel ch = bootstrap(boss, workers, router, timers, null).bind(host, port).sync().channel();
+            Channel tlsCh = null;
+            if (https != null) {
+                ctx.internalNeedsTls = https.requireClientCert() && agent.server();
+            }
+            if (https != null && https.port() >= 0) {
+                try {
+                    tlsCh = bootstrap(boss, workers, router, timers, sslContext(https)).bind(host, https.port())
+                            .sync().channel();
+                } catch (InterruptedException | RuntimeException e) {
+                    ch.close().syncUninterruptibly();
+                    throw e;
+                }
+            }
+            return new HttpApiServer(boss, workers, blocking, ch, tlsCh, ctx);
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             blocking.shutdownNow();
             throw e;
         }
+    }
+
+    private static SslContext sslContext(Https https) {
+        try {
+            return SslContextBuilder.forServer(https.tls().keyManager())
+                    .trustManager(https.tls().listenerTrustManager())
+                    .clientAuth(https.requireClientCert() ? ClientAuth.REQUIRE : ClientAuth.NONE)
+                    .sslProvider(SslProvider.JDK)
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("cannot set up HTTPS: " + e.getMessage(), e);
+        }
+    }
+
+    private static ServerBootstrap bootstrap(EventLoopGroup boss, EventLoopGroup workers, Router router,
+                                             HttpApiHandler.RequestTimers timers, SslContext ssl) {
+        return new ServerBootstrap()
+                .group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline()
+                                .addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE,
+                                        MAX_CHUNK_SIZE))
+                                .addLast("limits", new BodyLimits(router))
+                                .addLast("aggregator", new HttpObjectAggregator(
+                                        RaftStore.MAX_ENTRY_BYTES, true))
+                                .addLast("api", new HttpApiHandler(router, timers));
+                    }
+                });
     }
 
     /** What {@code PUT /v1/agent/leave} runs: the agent's graceful leave. */
@@ -121,8 +181,21 @@ public final class HttpApiServer implements AutoCloseable {
         return address().getPort();
     }
 
+    /** The HTTPS listener's address, or null without one. */
+    public InetSocketAddress httpsAddress() {
+        return httpsChannel == null ? null : (InetSocketAddress) httpsChannel.localAddress();
+    }
+
+    /** What {@code PUT /v1/agent/reload} runs; its answer is the body of the 200 reply. */
+    public void onReload(java.util.concurrent.Callable<String> action) {
+        ctx.reloadAction = action;
+    }
+
     @Override
     public void close() {
+        if (httpsChannel != null) {
+            httpsChannel.close().syncUninterruptibly();
+        }
         serverChannel.close().syncUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

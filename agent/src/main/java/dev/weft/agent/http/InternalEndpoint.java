@@ -39,6 +39,10 @@ final class InternalEndpoint implements Endpoint {
         if (feed == null || !ctx.agent.server()) {
             throw HttpError.badRequest("This agent is not a server: client agents follow a server, not each other");
         }
+        if (ctx.internalNeedsTls && !req.secure()) {
+            throw new HttpError(403, "Client agents must use HTTPS with a client certificate: this server has "
+                    + "-verify-incoming; /v1/internal/ is refused on the plain HTTP port");
+        }
         switch (req.path()) {
             case FeedProtocol.FEED:
                 return feed(req, feed);
@@ -79,7 +83,7 @@ final class InternalEndpoint implements Endpoint {
         return ctx.queries.serveLocal(req, view -> {
             // Under the read lock: the feed cannot move while this answer is put together.
             ChangeFeed.Slice slice = wantSnapshot ? null : feed.after(from, FeedProtocol.MAX_ANSWER_BYTES);
-            String servers = FeedProtocol.encodeServers(servers(view));
+            String servers = FeedProtocol.encodeServers(servers(view, req.secure()));
             if (slice == null) {
                 long at = view.lastIndex();
                 byte[] body = snapshot(view);
@@ -107,12 +111,15 @@ final class InternalEndpoint implements Endpoint {
                 .header(FeedProtocol.H_SERVERS, servers);
     }
 
-    /** The Raft configuration with each server's HTTP address, from the catalog node meta servers publish. */
-    private List<FeedProtocol.Server> servers(KvReadView view) {
+    /**
+     * The Raft configuration with each server's HTTP address (its HTTPS address when {@code secure}), from the
+     * catalog node meta servers publish.
+     */
+    private List<FeedProtocol.Server> servers(KvReadView view, boolean secure) {
         Map<String, String> httpByRaft = new HashMap<>();
         for (CatalogNode n : view.catalog().nodes()) {
             String raft = n.meta().get(FeedProtocol.META_RAFT_ADDR);
-            String http = n.meta().get(FeedProtocol.META_HTTP_ADDR);
+            String http = n.meta().get(secure ? FeedProtocol.META_HTTPS_ADDR : FeedProtocol.META_HTTP_ADDR);
             if (raft != null && http != null) {
                 httpByRaft.put(raft, http);
             }

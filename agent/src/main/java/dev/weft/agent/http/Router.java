@@ -110,6 +110,20 @@ final class Router {
                 return ApiResponse.empty(200);
             }, ctx.blockingExecutor);
         }));
+        add(new Route("/v1/agent/reload", false, Set.of("PUT"), "/v1/agent", req -> {
+            var reload = ctx.reloadAction;
+            if (reload == null) {
+                return CompletableFuture.completedFuture(ApiResponse.text(200, "Nothing to reload"));
+            }
+            // re-reads files: off the event loop; a bad new file is a 500 with the reason, the old material stays
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ApiResponse.text(200, reload.call());
+                } catch (Exception e) {
+                    throw new HttpError(500, "Reload failed: " + e.getMessage());
+                }
+            }, ctx.blockingExecutor);
+        }));
         NetworkEndpoint networks = new NetworkEndpoint(ctx);
         add(new Route(NetworkEndpoint.LIST, false, Set.of("GET"), "/v1/weft/network", networks));
         add(new Route(NetworkEndpoint.ONE, true, Set.of("GET", "PUT", "DELETE"), "/v1/weft/network", networks));

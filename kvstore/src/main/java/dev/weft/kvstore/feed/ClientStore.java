@@ -83,8 +83,15 @@ public final class ClientStore implements ReplicatedStore {
      * @param seeds          HTTP addresses (host:port) of servers to start from
      * @param requestTimeout how long a forwarded request may take
      * @param feedWait       how long a feed request waits for new entries (also the heartbeat of the stream)
+     * @param tls            null: plain HTTP; else HTTPS with this context (this agent's certificate, servers'
+     *                       certificates checked) to every server, and the seeds are servers' HTTPS addresses
      */
-    public record Settings(String nodeName, List<String> seeds, Duration requestTimeout, Duration feedWait) {
+    public record Settings(String nodeName, List<String> seeds, Duration requestTimeout, Duration feedWait,
+                           javax.net.ssl.SSLContext tls) {
+        public Settings(String nodeName, List<String> seeds, Duration requestTimeout, Duration feedWait) {
+            this(nodeName, seeds, requestTimeout, feedWait, null);
+        }
+
         public Settings {
             Objects.requireNonNull(nodeName, "nodeName");
             seeds = List.copyOf(seeds);
@@ -101,6 +108,8 @@ public final class ClientStore implements ReplicatedStore {
     private final Settings settings;
     private volatile String agentToken = "";
     private final HttpClient http;
+    /** "https://" with TLS, else "http://". */
+    private final String scheme;
     private final ExecutorService httpExecutor;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Watches watches = new Watches();
@@ -139,11 +148,15 @@ public final class ClientStore implements ReplicatedStore {
             t.setDaemon(true);
             return t;
         });
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder hb = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2))
-                .executor(httpExecutor)
-                .build();
+                .executor(httpExecutor);
+        if (settings.tls() != null) {
+            hb.sslContext(settings.tls());
+        }
+        this.http = hb.build();
+        this.scheme = settings.tls() != null ? "https://" : "http://";
         this.entriesApplied = Counter.builder("weft.client.feed.entries")
                 .description("Committed entries applied to this client agent's read view").register(registry);
         this.snapshotsInstalled = Counter.builder("weft.client.feed.snapshots")
@@ -237,7 +250,7 @@ public final class ClientStore implements ReplicatedStore {
     private String pollOnce(String server) throws IOException, InterruptedException {
         long from = index;
         long wait = settings.feedWait().toMillis();
-        String uri = "http://" + server + FeedProtocol.FEED + "?index=" + from + "&wait=" + wait + "ms"
+        String uri = scheme + server + FeedProtocol.FEED + "?index=" + from + "&wait=" + wait + "ms"
                 + (forceSnapshot ? "&snapshot" : "");
         HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(uri)).GET(), agentToken)
                 .timeout(Duration.ofMillis(wait + 5_000)).build();
@@ -401,7 +414,7 @@ public final class ClientStore implements ReplicatedStore {
         if (server == null || closed) {
             return;
         }
-        String uri = "http://" + server + FeedProtocol.FEED + "?index=" + index + "&" + FeedProtocol.THROUGH + "="
+        String uri = scheme + server + FeedProtocol.FEED + "?index=" + index + "&" + FeedProtocol.THROUGH + "="
                 + target + "&wait=" + settings.requestTimeout().toMillis() + "ms";
         HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(uri)).GET(), agentToken)
                 .timeout(settings.requestTimeout().plusSeconds(2)).build();
@@ -453,7 +466,7 @@ public final class ClientStore implements ReplicatedStore {
             return;
         }
         String server = candidates.get((start + tried) % candidates.size());
-        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create("http://" + server + pathAndQuery)), token)
+        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(scheme + server + pathAndQuery)), token)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body))
                 .timeout(timeout)

@@ -49,6 +49,11 @@ public final class FeedProtocol {
     /** Catalog node meta a server publishes: its Raft address and where its HTTP API listens. */
     public static final String META_RAFT_ADDR = "weft-raft-addr";
     public static final String META_HTTP_ADDR = "weft-http-addr";
+    /**
+     * Where a server's HTTPS API listens (only with {@code -https-port}). A feed answered over HTTPS carries these
+     * addresses in {@link #H_SERVERS} instead of the HTTP ones, so TLS clients stay on TLS.
+     */
+    public static final String META_HTTPS_ADDR = "weft-https-addr";
 
     /** Longest wait a feed request may ask for. */
     public static final long MAX_WAIT_MILLIS = 60_000;

@@ -11,6 +11,7 @@ import dev.weft.kvstore.state.Applied;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvReadView;
 import dev.weft.kvstore.state.Result;
+import dev.weft.kvstore.tls.TlsCredentials;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -19,7 +20,10 @@ import io.micrometer.core.instrument.Timer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
@@ -190,13 +194,16 @@ public final class RaftStore implements ReplicatedStore {
     private final List<LeaderDuty> duties = new CopyOnWriteArrayList<>(
             List.of(LeaderDuty.SESSION_EXPIRY, new TombstoneReaper(Duration.ofMinutes(15))));
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Raft over mutual TLS when not null (see {@link #parameters}). */
+    private final TlsCredentials tls;
     /** System.nanoTime() of the last observed contact from a leader; Long.MIN_VALUE when never. */
     private volatile long lastContactNanos = Long.MIN_VALUE;
 
     private RaftStore(RaftConfig cfg, RaftAddress self, RaftGroupId groupId, RaftServer server,
                       List<RaftClient> clients, RaftClient readClient, WeftStateMachine stateMachine, Clock clock,
-                      MeterRegistry registry, Path raftDir) {
+                      MeterRegistry registry, Path raftDir, TlsCredentials tls) {
         this.cfg = cfg;
+        this.tls = tls;
         this.registry = registry;
         this.raftDir = raftDir;
         this.watches = stateMachine.watches();
@@ -228,6 +235,15 @@ public final class RaftStore implements ReplicatedStore {
      * @throws StoreException           when the server cannot start or cannot join in time
      */
     public static RaftStore start(RaftConfig cfg, MeterRegistry registry, Clock clock) {
+        return start(cfg, registry, clock, null);
+    }
+
+    /**
+     * As {@link #start(RaftConfig, MeterRegistry, Clock)}; with {@code tls} not null every Raft connection (server
+     * to server, this member's clients to the servers) uses TLS with the credentials' current material, and with
+     * {@code verifyIncoming} the Raft port requires a server certificate signed by the CA from every peer.
+     */
+    public static RaftStore start(RaftConfig cfg, MeterRegistry registry, Clock clock, TlsCredentials tls) {
         Objects.requireNonNull(cfg, "cfg");
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(clock, "clock");
@@ -261,6 +277,7 @@ public final class RaftStore implements ReplicatedStore {
                     .setGroup(boot.group())
                     .setStateMachine(sm)
                     .setProperties(serverProperties(cfg, raftDir, self))
+                    .setParameters(parameters(tls))
                     .setOption(boot.option())
                     .build();
             server.start();
@@ -272,7 +289,7 @@ public final class RaftStore implements ReplicatedStore {
                 if (others.isEmpty()) {
                     LOG.warn("{}: not in the Raft configuration and no join address; waiting to be added", selfId);
                 } else {
-                    peers = join(cfg, self, groupId, others);
+                    peers = join(cfg, self, groupId, others, tls);
                 }
             }
             Map<RaftPeerId, RaftPeer> clientPeers = new LinkedHashMap<>();
@@ -280,11 +297,11 @@ public final class RaftStore implements ReplicatedStore {
             clientPeers.putIfAbsent(selfId, self.peer());
             RaftGroup clientGroup = RaftGroup.valueOf(groupId, clientPeers.values());
             for (int i = 0; i < CLIENTS; i++) {
-                clients.add(newClient(cfg, clientGroup));
+                clients.add(newClient(cfg, clientGroup, tls));
             }
-            clients.add(newReadClient(cfg, clientGroup));
+            clients.add(newReadClient(cfg, clientGroup, tls));
             RaftStore store = new RaftStore(cfg, self, groupId, server, clients.subList(0, CLIENTS),
-                    clients.get(CLIENTS), sm, clock, registry, raftDir);
+                    clients.get(CLIENTS), sm, clock, registry, raftDir, tls);
             store.bindMeters(registry);
             return store;
         } catch (IOException | RuntimeException e) {
@@ -835,6 +852,7 @@ public final class RaftStore implements ReplicatedStore {
                     .setGroup(RaftGroup.valueOf(groupId))
                     .setStateMachine(sm)
                     .setProperties(serverProperties(cfg, raftDir, self))
+                    .setParameters(parameters(tls))
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             fresh.start();
@@ -900,7 +918,7 @@ public final class RaftStore implements ReplicatedStore {
             if (closed.get() || clients.get(slot) != used) {
                 return;
             }
-            clients.set(slot, newClient(cfg, currentGroup()));
+            clients.set(slot, newClient(cfg, currentGroup(), tls));
             LOG.info("{}: new Raft client {} after {}", selfId, slot, rootCause(error).toString());
         }
         Thread closer = new Thread(() -> closeQuietly(used), "weft-raft-client-close-" + selfId);
@@ -940,10 +958,10 @@ public final class RaftStore implements ReplicatedStore {
             }
             for (int i = 0; i < clients.length(); i++) {
                 old.add(clients.get(i));
-                clients.set(i, newClient(cfg, group, leader));
+                clients.set(i, newClient(cfg, group, leader, tls));
             }
             old.add(readClient);
-            readClient = newReadClient(cfg, group, leader);
+            readClient = newReadClient(cfg, group, leader, tls);
         }
         LOG.info("{}: {} new Raft clients starting at the new leader {}", selfId, old.size(), leader);
         try {
@@ -964,7 +982,7 @@ public final class RaftStore implements ReplicatedStore {
             }
             readClientReplacedNanos = now;
             readFailures.set(0);
-            readClient = newReadClient(cfg, currentGroup());
+            readClient = newReadClient(cfg, currentGroup(), tls);
             LOG.info("{}: new Raft read client after failed read barrier attempts ({})", selfId,
                     rootCause(error).toString());
         }
@@ -1153,14 +1171,14 @@ public final class RaftStore implements ReplicatedStore {
      * then asks the leader to add this member. Retries across the addresses until a deadline.
      */
     private static Collection<RaftPeer> join(RaftConfig cfg, RaftAddress self, RaftGroupId groupId,
-                                             List<RaftAddress> seeds) throws IOException {
+                                             List<RaftAddress> seeds, TlsCredentials tls) throws IOException {
         RaftPeerId selfId = self.peerId();
         long deadline = System.nanoTime() + cfg.requestTimeout().multipliedBy(10).toNanos();
         List<RaftPeer> seedPeers = seeds.stream().map(RaftAddress::peer).toList();
         Exception last = null;
         while (true) {
             for (RaftAddress seed : seeds) {
-                try (RaftClient seedClient = newClient(cfg, RaftGroup.valueOf(groupId, seedPeers))) {
+                try (RaftClient seedClient = newClient(cfg, RaftGroup.valueOf(groupId, seedPeers), tls)) {
                     GroupInfoReply info = seedClient.getGroupManagementApi(seed.peerId()).info(groupId);
                     check(info);
                     List<RaftPeer> current = List.copyOf(info.getGroup().getPeers());
@@ -1168,7 +1186,7 @@ public final class RaftStore implements ReplicatedStore {
                         LOG.info("{}: already a member of the cluster ({} servers)", selfId, current.size());
                         return current;
                     }
-                    try (RaftClient c = newClient(cfg, RaftGroup.valueOf(groupId, current))) {
+                    try (RaftClient c = newClient(cfg, RaftGroup.valueOf(groupId, current), tls)) {
                         check(c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
                                 .setServersInNewConf(List.of(self.peer()))
                                 .setMode(SetConfigurationRequest.Mode.ADD)
@@ -1180,7 +1198,11 @@ public final class RaftStore implements ReplicatedStore {
                     return joined;
                 } catch (IOException | RuntimeException e) {
                     last = e;
-                    LOG.debug("{}: join via {} failed: {}", selfId, seed, e.toString());
+                    if (tlsFailure(e) != null) {
+                        LOG.warn("{}: join via {} failed: TLS handshake: {}", selfId, seed, tlsFailure(e));
+                    } else {
+                        LOG.debug("{}: join via {} failed: {}", selfId, seed, e.toString());
+                    }
                 }
             }
             if (System.nanoTime() - deadline > 0) {
@@ -1237,12 +1259,46 @@ public final class RaftStore implements ReplicatedStore {
         return p;
     }
 
-    private static RaftClient newClient(RaftConfig cfg, RaftGroup group) {
-        return newClient(cfg, group, null);
+    /**
+     * Ratis parameters carrying the TLS configuration (null without TLS). The key and trust managers delegate to
+     * the credentials' current material, so a reload reaches every new connection without a restart. The JDK
+     * TLS provider is used on purpose: Ratis' default (OpenSSL) would copy the key material once.
+     */
+    static Parameters parameters(TlsCredentials tls) {
+        if (tls == null) {
+            return null;
+        }
+        GrpcTlsConfig conf = GrpcTlsConfig.newBuilder()
+                .setKeyManager(tls.keyManager())
+                .setTrustManager(tls.trustManager(true))
+                .setMutualTls(tls.settings().verifyIncoming())
+                .setSslProvider(SslProvider.JDK)
+                .build();
+        Parameters p = new Parameters();
+        GrpcConfigKeys.TLS.setConf(p, conf);
+        return p;
     }
 
-    /** As {@link #newClient(RaftConfig, RaftGroup)}, sending first to {@code leader} when it is not null. */
-    private static RaftClient newClient(RaftConfig cfg, RaftGroup group, RaftPeerId leader) {
+    /** The TLS reason of a failure (a handshake refused or failed), or null when it is not about TLS. */
+    static String tlsFailure(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException) {
+                return t.getClass().getSimpleName() + ": " + t.getMessage();
+            }
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("SSL") || m.contains("certificate") || m.contains("handshake")) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static RaftClient newClient(RaftConfig cfg, RaftGroup group, TlsCredentials tls) {
+        return newClient(cfg, group, null, tls);
+    }
+
+    /** As {@link #newClient(RaftConfig, RaftGroup, TlsCredentials)}, sending first to {@code leader} when not null. */
+    private static RaftClient newClient(RaftConfig cfg, RaftGroup group, RaftPeerId leader, TlsCredentials tls) {
         RaftProperties p = new RaftProperties();
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(GRPC_MESSAGE_MAX_BYTES));
         long attempt = Math.max(500, Math.min(3000, cfg.requestTimeout().toMillis() / 2));
@@ -1251,6 +1307,7 @@ public final class RaftStore implements ReplicatedStore {
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
         return RaftClient.newBuilder()
                 .setProperties(p)
+                .setParameters(parameters(tls))
                 .setRaftGroup(group)
                 .setLeaderId(leader)
                 .setRetryPolicy(retryPolicy(cfg.requestTimeout()))
@@ -1258,16 +1315,17 @@ public final class RaftStore implements ReplicatedStore {
     }
 
     /** A client without retries whose attempts give up after a third of the request timeout (0.5 to 2 s). */
-    private static RaftClient newReadClient(RaftConfig cfg, RaftGroup group) {
-        return newReadClient(cfg, group, null);
+    private static RaftClient newReadClient(RaftConfig cfg, RaftGroup group, TlsCredentials tls) {
+        return newReadClient(cfg, group, null, tls);
     }
 
-    private static RaftClient newReadClient(RaftConfig cfg, RaftGroup group, RaftPeerId leader) {
+    private static RaftClient newReadClient(RaftConfig cfg, RaftGroup group, RaftPeerId leader, TlsCredentials tls) {
         RaftProperties p = new RaftProperties();
         long attempt = Math.max(500, Math.min(2000, cfg.requestTimeout().toMillis() / 3));
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(attempt, TimeUnit.MILLISECONDS));
         return RaftClient.newBuilder()
                 .setProperties(p)
+                .setParameters(parameters(tls))
                 .setRaftGroup(group)
                 .setLeaderId(leader)
                 .setRetryPolicy(RetryPolicies.noRetry())
