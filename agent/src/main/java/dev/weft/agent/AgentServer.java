@@ -359,7 +359,8 @@ public final class AgentServer implements AutoCloseable {
                     .datacenter(config.datacenter())
                     .onlyPassing(d.dnsOnlyPassing())
                     .nodeTtl(d.dnsNodeTtl())
-                    .serviceTtl(d.dnsServiceTtl());
+                    .serviceTtl(d.dnsServiceTtl())
+                    .rateLimit(d.dnsRateLimit());
             if (d.altDomain() != null) {
                 b.altDomain(d.altDomain());
             }

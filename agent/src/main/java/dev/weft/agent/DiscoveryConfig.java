@@ -20,11 +20,12 @@ import java.util.Objects;
  * @param dnsNodeTtl           TTL of node records (0)
  * @param dnsServiceTtl        TTL of service records by service name, "*" and "prefix*" allowed (0)
  * @param registrator          the container registrator's settings
+ * @param dnsRateLimit         DNS answers per second per client IP address (0 = no limit)
  */
 public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthTimeout, Duration antiEntropyInterval,
                               String dnsAddr, int dnsPort, String domain, String altDomain, List<String> recursors,
                               boolean dnsOnlyPassing, Duration dnsNodeTtl, Map<String, Duration> dnsServiceTtl,
-                              RegistratorSettings registrator) {
+                              RegistratorSettings registrator, double dnsRateLimit) {
     public static final int DEFAULT_DNS_PORT = 8600;
     public static final String DEFAULT_DOMAIN = "weft.";
 
@@ -52,6 +53,9 @@ public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthT
         }
         domain = fqdn(domain);
         altDomain = altDomain == null || altDomain.isBlank() ? null : fqdn(altDomain);
+        if (!(dnsRateLimit >= 0) || Double.isInfinite(dnsRateLimit)) {
+            throw new IllegalArgumentException("dns-rate-limit must be a number of queries per second >= 0");
+        }
     }
 
     private static String fqdn(String d) {
@@ -65,12 +69,12 @@ public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthT
     public static DiscoveryConfig defaults(String dnsAddr) {
         return new DiscoveryConfig(Duration.ofMinutes(5), Duration.ofSeconds(10), Duration.ofSeconds(60), dnsAddr,
                 DEFAULT_DNS_PORT, DEFAULT_DOMAIN, null, List.of(), false, Duration.ZERO, Map.of(),
-                RegistratorSettings.defaults());
+                RegistratorSettings.defaults(), 0);
     }
 
     public DiscoveryConfig withRegistrator(RegistratorSettings r) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                domain, altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, r);
+                domain, altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, r, dnsRateLimit);
     }
 
     /** How often an agent proposes its heartbeat: a quarter of the node-health timeout. */
@@ -80,41 +84,46 @@ public record DiscoveryConfig(Duration checkUpdateInterval, Duration nodeHealthT
 
     public DiscoveryConfig withDnsPort(int port) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, port, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
     }
 
     public DiscoveryConfig withDnsAddr(String addr) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, addr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
     }
 
     public DiscoveryConfig withNodeHealthTimeout(Duration timeout) {
         return new DiscoveryConfig(checkUpdateInterval, timeout, antiEntropyInterval, dnsAddr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
     }
 
     public DiscoveryConfig withCheckUpdateInterval(Duration interval) {
         return new DiscoveryConfig(interval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
     }
 
     public DiscoveryConfig withAntiEntropyInterval(Duration interval) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, interval, dnsAddr, dnsPort, domain,
-                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
     }
 
     public DiscoveryConfig withDomains(String primary, String alt) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                primary, alt, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                primary, alt, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
     }
 
     public DiscoveryConfig withRecursors(List<String> upstreams) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                domain, altDomain, upstreams, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator);
+                domain, altDomain, upstreams, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, dnsRateLimit);
+    }
+
+    public DiscoveryConfig withDnsRateLimit(double perSecond) {
+        return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
+                domain, altDomain, recursors, dnsOnlyPassing, dnsNodeTtl, dnsServiceTtl, registrator, perSecond);
     }
 
     public DiscoveryConfig withDnsAnswers(boolean onlyPassing, Duration nodeTtl, Map<String, Duration> serviceTtl) {
         return new DiscoveryConfig(checkUpdateInterval, nodeHealthTimeout, antiEntropyInterval, dnsAddr, dnsPort,
-                domain, altDomain, recursors, onlyPassing, nodeTtl, serviceTtl, registrator);
+                domain, altDomain, recursors, onlyPassing, nodeTtl, serviceTtl, registrator, dnsRateLimit);
     }
 }

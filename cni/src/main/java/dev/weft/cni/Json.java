@@ -8,8 +8,12 @@ import java.util.Map;
  * top-level string members ({@code cniVersion}, {@code agentSocket}); quotes strings. Strict per RFC 8259.
  */
 final class Json {
+    /** Deepest nesting of objects and arrays accepted (Jackson's default, which the agent parses with). */
+    static final int MAX_DEPTH = 1000;
+
     private final String s;
     private int i;
+    private int depth;
 
     private Json(String s) {
         this.s = s;
@@ -18,10 +22,12 @@ final class Json {
     /**
      * The top-level string members of a JSON object.
      *
-     * @throws IllegalArgumentException when the text is not exactly one JSON object
+     * @throws IllegalArgumentException when the text is not exactly one JSON object, or nests deeper than
+     *                                  {@link #MAX_DEPTH} (a deeper text would exhaust the stack)
      */
     static Map<String, String> topLevelStrings(String text) {
         Json p = new Json(text);
+        p.depth = 1;
         Map<String, String> out = new HashMap<>();
         p.space();
         if (p.peek() != '{') {
@@ -110,10 +116,16 @@ final class Json {
 
     private void value() {
         char c = peek();
-        if (c == '{') {
-            object(null);
-        } else if (c == '[') {
-            array();
+        if (c == '{' || c == '[') {
+            if (++depth > MAX_DEPTH) {
+                throw fail("nested deeper than " + MAX_DEPTH);
+            }
+            if (c == '{') {
+                object(null);
+            } else {
+                array();
+            }
+            depth--;
         } else if (c == '"') {
             string();
         } else if (c == 't') {

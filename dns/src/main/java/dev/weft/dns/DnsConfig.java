@@ -30,6 +30,7 @@ import java.util.Objects;
  * <tr><td>onlyPassing</td><td>false</td><td>-dns-only-passing</td></tr>
  * <tr><td>nodeTtl, serviceTtl</td><td>0, {} (0 for all)</td><td></td></tr>
  * <tr><td>soaMinTtl</td><td>0</td><td></td></tr>
+ * <tr><td>rateLimit (answers/s per client address)</td><td>0 = off</td><td>-dns-rate-limit</td></tr>
  * </table>
  */
 public final class DnsConfig {
@@ -53,6 +54,7 @@ public final class DnsConfig {
     private final int ioThreads;
     private final boolean nativeTransport;
     private final int cacheEntries;
+    private final double rateLimit;
 
     private DnsConfig(Builder b) {
         this.bindAddress = Objects.requireNonNull(b.bindAddress, "bindAddress");
@@ -91,6 +93,11 @@ public final class DnsConfig {
             throw new IllegalArgumentException("negative cacheEntries");
         }
         this.cacheEntries = b.cacheEntries;
+        if (!(b.rateLimit >= 0) || Double.isInfinite(b.rateLimit)) {
+            throw new IllegalArgumentException("the DNS rate limit must be a number of queries per second >= 0, got "
+                    + b.rateLimit);
+        }
+        this.rateLimit = b.rateLimit;
     }
 
     public static DnsConfig defaults() {
@@ -119,6 +126,7 @@ public final class DnsConfig {
         b.ioThreads = ioThreads;
         b.nativeTransport = nativeTransport;
         b.cacheEntries = cacheEntries;
+        b.rateLimit = rateLimit;
         return b;
     }
 
@@ -233,6 +241,14 @@ public final class DnsConfig {
     /** Maximum cached answers; the cache is cleared when it would grow beyond. 0 disables caching. */
     public int cacheEntries() {
         return cacheEntries;
+    }
+
+    /**
+     * Answers per second to one client IP address (token bucket, bursts of one second's worth); 0 = no limit.
+     * Over the limit a UDP query is dropped (no reflected traffic at all) and a TCP query answered REFUSED.
+     */
+    public double rateLimit() {
+        return rateLimit;
     }
 
     /**
@@ -364,6 +380,7 @@ public final class DnsConfig {
         private int ioThreads;
         private boolean nativeTransport = true;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+        private double rateLimit;
 
         private Builder() {
         }
@@ -451,6 +468,12 @@ public final class DnsConfig {
 
         public Builder nativeTransport(boolean enabled) {
             this.nativeTransport = enabled;
+            return this;
+        }
+
+        /** Answers per second per client IP address; 0 (the default) = no limit. */
+        public Builder rateLimit(double perSecond) {
+            this.rateLimit = perSecond;
             return this;
         }
 

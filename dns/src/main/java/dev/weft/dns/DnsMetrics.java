@@ -29,6 +29,9 @@ final class DnsMetrics {
     final Counter cacheHits;
     final Counter cacheMisses;
     final Counter errors;
+    final Counter rateLimitedUdp;
+    final Counter rateLimitedTcp;
+    final Counter oversized;
 
     DnsMetrics(MeterRegistry registry, Supplier<Number> cacheSize) {
         this.registry = registry;
@@ -45,6 +48,15 @@ final class DnsMetrics {
         cacheHits = Counter.builder("weft.dns.cache.hits").register(registry);
         cacheMisses = Counter.builder("weft.dns.cache.misses").register(registry);
         errors = Counter.builder("weft.dns.errors").description("queries that failed inside the server (SERVFAIL)")
+                .register(registry);
+        rateLimitedUdp = Counter.builder("weft.dns.rate.limited")
+                .description("queries over the per-client rate limit (UDP: dropped, TCP: REFUSED)")
+                .tag("transport", "udp").register(registry);
+        rateLimitedTcp = Counter.builder("weft.dns.rate.limited")
+                .description("queries over the per-client rate limit (UDP: dropped, TCP: REFUSED)")
+                .tag("transport", "tcp").register(registry);
+        oversized = Counter.builder("weft.dns.oversized")
+                .description("queries larger than the limit (UDP: dropped, TCP: connection closed)")
                 .register(registry);
         Gauge.builder("weft.dns.cache.size", cacheSize).description("cached answers").register(registry);
     }

@@ -29,6 +29,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -51,11 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class DnsServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DnsServer.class);
-    /** Concurrent TCP connections; more are closed at once. */
-    static final int MAX_TCP_CONNECTIONS = 1024;
-    static final int TCP_IDLE_SECONDS = 10;
-    /** Receive buffer per datagram: bigger than any query we answer. */
-    static final int MAX_QUERY_DATAGRAM = 4096;
+    /** Receive buffer per datagram: one byte more than the largest query, so that a larger one is noticed. */
+    static final int MAX_QUERY_DATAGRAM = DnsLimits.MAX_QUERY_BYTES + 1;
     /** Datagrams read per recvmmsg call (epoll). */
     static final int RECV_BATCH = 16;
     private static final int PORT_ATTEMPTS = 20;
@@ -69,6 +67,8 @@ public final class DnsServer implements AutoCloseable {
     private final QueryProcessor processor;
     private final AnswerCache cache;
     private final DnsMetrics metrics;
+    /** The per-client answer rate limit, or null when there is none. */
+    private final ClientRateLimiter rateLimiter;
     private final AtomicInteger tcpConnections = new AtomicInteger();
     private final UdpHandler udpHandler = new UdpHandler();
     private final Map<InetSocketAddress, Listener> listeners = new LinkedHashMap<>();
@@ -106,6 +106,7 @@ public final class DnsServer implements AutoCloseable {
         }
         this.cache = new AnswerCache(config.cacheEntries());
         this.metrics = new DnsMetrics(registry, cache::size);
+        this.rateLimiter = config.rateLimit() > 0 ? new ClientRateLimiter(config.rateLimit(), System::nanoTime) : null;
         RecursorClient recursors = null;
         if (!config.recursors().isEmpty()) {
             Class<? extends SocketChannel> sc = socketClass;
@@ -135,10 +136,11 @@ public final class DnsServer implements AutoCloseable {
     public static DnsServer start(DnsConfig config, CatalogReader reader, MeterRegistry registry) {
         DnsServer server = new DnsServer(config, reader, registry);
         log.info("DNS server listening on {} (udp+tcp), domain {}{}, {} transport with {} UDP socket(s), "
-                        + "receive buffer {} bytes, recursors {}", text(server.main.bound()), config.domain(),
-                config.altDomain() == null ? "" : " and " + config.altDomain(), server.epoll ? "epoll" : "nio",
-                server.udpSockets, server.receiveBuffer(server.main),
-                config.recursors().stream().map(DnsServer::text).toList());
+                        + "receive buffer {} bytes, recursors {}, rate limit {}", text(server.main.bound()),
+                config.domain(), config.altDomain() == null ? "" : " and " + config.altDomain(),
+                server.epoll ? "epoll" : "nio", server.udpSockets, server.receiveBuffer(server.main),
+                config.recursors().stream().map(DnsServer::text).toList(),
+                config.rateLimit() > 0 ? config.rateLimit() + " answers/s per client address" : "none");
         return server;
     }
 
@@ -277,14 +279,17 @@ public final class DnsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (tcpConnections.incrementAndGet() > MAX_TCP_CONNECTIONS) {
+                        if (tcpConnections.incrementAndGet() > DnsLimits.MAX_TCP_CONNECTIONS) {
                             tcpConnections.decrementAndGet();
                             ch.close();
                             return;
                         }
                         ch.closeFuture().addListener(f -> tcpConnections.decrementAndGet());
-                        ch.pipeline().addLast(new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
-                                new LengthFieldBasedFrameDecoder(65537, 0, 2, 0, 2),
+                        // A frame longer than the largest query fails at its length prefix, before its bytes are
+                        // read (fail fast): the connection is closed.
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, DnsLimits.TCP_IDLE_SECONDS,
+                                        TimeUnit.SECONDS),
+                                new LengthFieldBasedFrameDecoder(DnsLimits.MAX_QUERY_BYTES + 2, 0, 2, 0, 2),
                                 new LengthFieldPrepender(2),
                                 new TcpHandler());
                     }
@@ -307,6 +312,14 @@ public final class DnsServer implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
             InetSocketAddress sender = packet.sender();
+            if (packet.content().readableBytes() > DnsLimits.MAX_QUERY_BYTES) {
+                metrics.oversized.increment();
+                return;
+            }
+            if (rateLimiter != null && !rateLimiter.allow(sender.getAddress())) {
+                metrics.rateLimitedUdp.increment();
+                return;
+            }
             ByteBuf out = processor.handle(packet.content(), false, ctx.alloc(), ctx.channel().eventLoop(),
                     later -> ctx.writeAndFlush(new DatagramPacket(later, sender)));
             if (out != null) {
@@ -334,6 +347,15 @@ public final class DnsServer implements AutoCloseable {
                 ctx.close();
                 return;
             }
+            if (rateLimiter != null && ctx.channel().remoteAddress() instanceof InetSocketAddress peer
+                    && !rateLimiter.allow(peer.getAddress())) {
+                metrics.rateLimitedTcp.increment();
+                ByteBuf refused = processor.refuse(frame, ctx.alloc());
+                if (refused != null) {
+                    ctx.writeAndFlush(refused);
+                }
+                return;
+            }
             ByteBuf out = processor.handle(frame, true, ctx.alloc(), ctx.channel().eventLoop(),
                     later -> ctx.writeAndFlush(later));
             if (out != null) {
@@ -350,6 +372,9 @@ public final class DnsServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof TooLongFrameException) {
+                metrics.oversized.increment();
+            }
             log.debug("DNS TCP connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         }

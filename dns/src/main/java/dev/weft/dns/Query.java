@@ -29,7 +29,7 @@ final class Query {
     static final int FLAG_RD = 0x0100;
     static final int FLAG_CD = 0x0010;
     static final int OPT = 41;
-    static final int MAX_NAME = 255;
+    static final int MAX_NAME = DnsLimits.MAX_NAME;
 
     Status status;
     int id;
@@ -56,12 +56,12 @@ final class Query {
     /** The largest response for this query's transport and EDNS payload size. */
     int limit() {
         if (tcp) {
-            return WireRenderer.TCP_LIMIT;
+            return DnsLimits.TCP_LIMIT;
         }
         if (!edns) {
-            return WireRenderer.PLAIN_UDP_LIMIT;
+            return DnsLimits.PLAIN_UDP_LIMIT;
         }
-        return Math.max(WireRenderer.PLAIN_UDP_LIMIT, Math.min(udpPayload, WireRenderer.EDNS_PAYLOAD));
+        return Math.max(DnsLimits.PLAIN_UDP_LIMIT, Math.min(udpPayload, DnsLimits.EDNS_PAYLOAD));
     }
 
     /** This query's cache key, for lookups only (reused per thread: {@link CacheKey#copy()} to keep it). */

@@ -83,6 +83,15 @@ final class QueryProcessor {
         }
     }
 
+    /**
+     * The answer to a query over the client's rate limit (TCP): REFUSED with the header only, or null when the
+     * packet would be dropped anyway.
+     */
+    ByteBuf refuse(ByteBuf in, ByteBufAllocator alloc) {
+        Query q = Query.decode(in, true);
+        return q.status == Query.Status.DROP ? null : headerOnly(alloc, q, Rcode.REFUSED);
+    }
+
     private ByteBuf answer(Query q, ByteBuf in, ByteBufAllocator alloc, EventLoop loop, Reply later)
             throws IOException {
         Random random = ThreadLocalRandom.current();

@@ -46,8 +46,8 @@ import java.util.function.Consumer;
 final class RecursorClient {
     private static final Logger log = LoggerFactory.getLogger(RecursorClient.class);
     /** Upstream queries in flight at once; beyond, queries fail fast instead of opening more sockets. */
-    static final int MAX_IN_FLIGHT = 4096;
-    static final int UPSTREAM_PAYLOAD = 1232;
+    static final int MAX_IN_FLIGHT = DnsLimits.MAX_FORWARDS_IN_FLIGHT;
+    static final int UPSTREAM_PAYLOAD = DnsLimits.UPSTREAM_PAYLOAD;
 
     private final List<InetSocketAddress> upstreams;
     private final long timeoutMillis;

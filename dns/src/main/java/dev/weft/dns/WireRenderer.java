@@ -19,11 +19,6 @@ import java.util.Set;
  * ID is 0 and RD/CD are clear: the caller patches them (and the question's case) per query.
  */
 final class WireRenderer {
-    /** The EDNS payload size we advertise, and the most we send over UDP. */
-    static final int EDNS_PAYLOAD = 4096;
-    static final int PLAIN_UDP_LIMIT = 512;
-    static final int TCP_LIMIT = 65535;
-
     private WireRenderer() {
     }
 
@@ -122,7 +117,7 @@ final class WireRenderer {
                 m.addRecord(additional.get(i), Section.ADDITIONAL);
             }
             if (edns) {
-                m.addRecord(new OPTRecord(EDNS_PAYLOAD, answer.rcode() >>> 4, 0,
+                m.addRecord(new OPTRecord(DnsLimits.EDNS_PAYLOAD, answer.rcode() >>> 4, 0,
                         dnssecOk ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
             }
             return m.toWire();

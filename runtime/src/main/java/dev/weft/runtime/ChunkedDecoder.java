@@ -8,7 +8,7 @@ import java.io.IOException;
  */
 final class ChunkedDecoder {
     /** A chunk-size line longer than this is not HTTP. */
-    private static final int MAX_LINE = 4096;
+    private static final int MAX_LINE = EngineLimits.MAX_CHUNK_LINE_BYTES;
 
     private enum State { SIZE, EXTENSION, DATA, DATA_END, TRAILER, DONE }
 

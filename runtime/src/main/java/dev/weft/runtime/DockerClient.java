@@ -44,7 +44,7 @@ public final class DockerClient implements ContainerRuntime {
     static final Duration HEALTHY_STREAM = Duration.ofSeconds(1);
     /** Events are asked for from this long before the connection (see {@link #subscribe}). */
     static final Duration REPLAY_MARGIN = Duration.ofSeconds(1);
-    private static final int MAX_EVENT_BYTES = 1024 * 1024;
+    private static final int MAX_EVENT_BYTES = EngineLimits.MAX_EVENT_BYTES;
     private static final String CONTAINER_EVENTS_FILTER = "{\"type\":[\"container\"]}";
     private static final AtomicInteger THREADS = new AtomicInteger();
 

@@ -26,8 +26,8 @@ import java.util.Arrays;
 final class EngineHttpClient implements AutoCloseable {
     /** Pass as a deadline to wait without limit (event streams). */
     static final long NO_DEADLINE = Long.MIN_VALUE;
-    private static final int MAX_HEAD_BYTES = 64 * 1024;
-    private static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
+    private static final int MAX_HEAD_BYTES = EngineLimits.MAX_HEAD_BYTES;
+    private static final int MAX_BODY_BYTES = EngineLimits.MAX_BODY_BYTES;
 
     private final DockerHost host;
     private final SocketChannel channel;

@@ -101,6 +101,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = {"-recursor", "--recursor"}, paramLabel = "IP[:PORT]",
             description = "Upstream resolver for other names (repeatable; none: other names are REFUSED)")
     List<String> recursors = new ArrayList<>();
+    @Option(names = {"-dns-rate-limit", "--dns-rate-limit"}, paramLabel = "QPS",
+            description = "DNS answers per second to one client IP address; over it UDP queries are dropped and"
+                    + " TCP queries answered REFUSED (0: no limit, the default)")
+    Double dnsRateLimit;
     @Option(names = {"-dns-only-passing", "--dns-only-passing"},
             description = "DNS answers only passing instances (default: everything but critical)")
     boolean dnsOnlyPassing;
@@ -464,6 +468,9 @@ public final class AgentCommand implements Callable<Integer> {
                 d = d.withDomains(domain != null ? domain : d.domain(), altDomain);
             }
             d = d.withRecursors(recursors);
+            if (dnsRateLimit != null) {
+                d = d.withDnsRateLimit(dnsRateLimit);
+            }
             Map<String, Duration> ttls = new LinkedHashMap<>();
             for (String entry : dnsServiceTtl) {
                 int eq = entry.indexOf('=');

@@ -4,6 +4,7 @@ import dev.weft.kvstore.RaftStatus;
 import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.Watches;
 import dev.weft.kvstore.state.KvReadView;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelFuture;
@@ -11,8 +12,11 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,11 +32,18 @@ import java.util.function.Function;
  * {@code wait} plus up to wait/16 of jitter. No thread is held per waiter; closing the channel cancels the watch
  * and the timer. As in Consul, an N above the current index is not reset on the server: the query waits for the
  * index to pass N or for the timeout, and the client resets when it sees the index go backwards.
+ *
+ * <p>One client IP address may have at most {@link HttpLimits#MAX_BLOCKING_PER_CLIENT} queries waiting; one more
+ * is answered 429 before it arms a watch or a timer (a query that can answer at once is never refused).
  */
 final class BlockingQueries {
     private final ReplicatedStore store;
     private final SharedReadBarrier barrier;
     private final AtomicInteger waiting = new AtomicInteger();
+    /** Waiting blocking queries per client IP address; an address leaves the map when its count drops to 0. */
+    private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
+    private final Counter refused;
+    private volatile int maxPerClient = HttpLimits.MAX_BLOCKING_PER_CLIENT;
 
     BlockingQueries(ReplicatedStore store, SharedReadBarrier barrier, MeterRegistry registry) {
         this.store = store;
@@ -40,10 +51,44 @@ final class BlockingQueries {
         Gauge.builder("weft.http.blocking.queries", waiting, AtomicInteger::get)
                 .description("Blocking queries currently waiting for a change")
                 .register(registry);
+        refused = Counter.builder("weft.http.blocking.refused")
+                .description("Blocking queries refused with 429: their client IP had too many waiting")
+                .register(registry);
     }
 
     int waiting() {
         return waiting.get();
+    }
+
+    /** How many blocking queries one client IP address may have waiting at once. */
+    void maxPerClient(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("the blocking query limit per client must be at least 1");
+        }
+        maxPerClient = max;
+    }
+
+    /** Counts one more waiting query of {@code client}; false (nothing counted) when it already has the most. */
+    private boolean acquire(InetAddress client) {
+        int max = maxPerClient;
+        boolean[] ok = {false};
+        perClient.compute(client, (k, n) -> {
+            int count = n == null ? 0 : n;
+            if (count >= max) {
+                return n;
+            }
+            ok[0] = true;
+            return count + 1;
+        });
+        return ok[0];
+    }
+
+    private void release(InetAddress client) {
+        perClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    private static InetAddress clientOf(ApiRequest req) {
+        return req.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
     }
 
     /** Serves a read of the replicated state with the request's consistency and blocking options. */
@@ -97,6 +142,7 @@ final class BlockingQueries {
         Watches.Handle handle;
         ScheduledFuture<?> timer;
         GenericFutureListener<ChannelFuture> closeListener;
+        InetAddress client;
         boolean counted;
         boolean done;
 
@@ -117,6 +163,13 @@ final class BlockingQueries {
                     finish(r);
                     return;
                 }
+                InetAddress from = clientOf(req);
+                if (from != null && !acquire(from)) {
+                    refused.increment();
+                    fail(new HttpError(429, HttpLimits.tooManyBlocking(maxPerClient)));
+                    return;
+                }
+                client = from;
                 counted = true;
                 waiting.incrementAndGet();
                 closeListener = f -> loop.execute(this::abandon);
@@ -204,6 +257,9 @@ final class BlockingQueries {
             if (counted) {
                 counted = false;
                 waiting.decrementAndGet();
+                if (client != null) {
+                    release(client);
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.weft.agent.http;
 
+import dev.weft.kvstore.state.Limits;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,8 @@ import java.nio.charset.StandardCharsets;
  * Enforces each route's body limit before the aggregator buffers anything: a declared Content-Length over the
  * limit is refused with 413 at once (nothing of that size is allocated, and no "100 Continue" is sent); a chunked
  * body is counted as it streams and refused when it crosses the limit. The refused connection is closed, since
- * the rest of its body is not read.
+ * the rest of its body is not read. A KV PUT whose key the store would refuse (too long, leading '/', NUL) is
+ * answered 400 before its value is read.
  */
 final class BodyLimits extends ChannelInboundHandlerAdapter {
     private final Router router;
@@ -45,7 +48,7 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
             String uri = req.uri();
             int q = uri.indexOf('?');
             route = router.find(q < 0 ? uri : uri.substring(0, q));
-            limit = route == null ? Router.DEFAULT_MAX_BODY_BYTES : route.maxBody(method);
+            limit = route == null ? HttpLimits.DEFAULT_MAX_BODY_BYTES : route.maxBody(method);
             if (req.decoderResult().isFailure()) {
                 ctx.fireChannelRead(msg);
                 return;
@@ -60,6 +63,13 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
             }
             if (declared > limit) {
                 reject(ctx, declared);
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            String keyProblem = declared != 0 ? kvKeyProblem(uri) : null;
+            if (keyProblem != null) {
+                // the value of an unacceptable key is not worth reading (up to 512 KiB)
+                refuse(ctx, HttpResponseStatus.BAD_REQUEST, keyProblem);
                 ReferenceCountUtil.release(msg);
                 return;
             }
@@ -80,6 +90,21 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /** For a KV PUT: the reason its key is refused (as {@link KvEndpoint} would answer), else null. */
+    private String kvKeyProblem(String uri) {
+        if (route == null || !route.group().equals("/v1/kv") || !method.equals("PUT")) {
+            return null;
+        }
+        String path;
+        try {
+            path = new QueryStringDecoder(uri, StandardCharsets.UTF_8).path();
+        } catch (IllegalArgumentException e) {
+            return null; // answered 400 by the handler
+        }
+        String key = path.startsWith(KvEndpoint.PREFIX) ? path.substring(KvEndpoint.PREFIX.length()) : "";
+        return Limits.checkKey(key, false);
     }
 
     private void reject(ChannelHandlerContext ctx, long size) {

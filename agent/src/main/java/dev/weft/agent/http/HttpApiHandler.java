@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(HttpApiHandler.class);
-    private static final int MAX_QUEUED = 16;
+    private static final int MAX_QUEUED = HttpLimits.MAX_PIPELINED;
 
     private final Router router;
     private final RequestTimers timers;
@@ -78,12 +78,24 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (req.decoderResult().isFailure()) {
-            Throwable cause = req.decoderResult().cause();
-            FullHttpResponse bad = response(req.protocolVersion(), ApiResponse.text(400,
-                    "Bad request: " + (cause == null ? "malformed HTTP request" : cause.getMessage())));
+            FullHttpResponse bad = response(req.protocolVersion(),
+                    HttpLimits.undecodable(req.decoderResult().cause()));
+            bad.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             queue.add(new Pending(null, req.protocolVersion(), false, bad));
         } else {
-            queue.add(new Pending(ApiRequest.from(req, ctx.channel()), req.protocolVersion(), keepAlive, null));
+            ApiRequest parsed;
+            try {
+                parsed = ApiRequest.from(req, ctx.channel());
+            } catch (IllegalArgumentException e) {
+                parsed = null;
+                FullHttpResponse bad = response(req.protocolVersion(), ApiResponse.text(400,
+                        "Bad request: invalid URL: " + e.getMessage()));
+                bad.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                queue.add(new Pending(null, req.protocolVersion(), false, bad));
+            }
+            if (parsed != null) {
+                queue.add(new Pending(parsed, req.protocolVersion(), keepAlive, null));
+            }
         }
         if (queue.size() >= MAX_QUEUED) {
             ctx.channel().config().setAutoRead(false);

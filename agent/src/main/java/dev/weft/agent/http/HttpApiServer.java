@@ -3,7 +3,6 @@ package dev.weft.agent.http;
 import dev.weft.agent.catalog.LocalAgentState;
 import dev.weft.kvstore.ReplicatedStore;
 import dev.weft.kvstore.acl.AclConfig;
-import dev.weft.kvstore.raft.RaftStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -36,10 +35,6 @@ import java.util.concurrent.TimeUnit;
  * anything is buffered), aggregation, then {@link HttpApiHandler}.
  */
 public final class HttpApiServer implements AutoCloseable {
-    private static final int MAX_INITIAL_LINE = 16 * 1024;
-    private static final int MAX_HEADER_SIZE = 16 * 1024;
-    private static final int MAX_CHUNK_SIZE = 64 * 1024;
-
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ExecutorService blocking;
@@ -158,11 +153,11 @@ public final class HttpApiServer implements AutoCloseable {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
                         }
                         ch.pipeline()
-                                .addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE,
-                                        MAX_CHUNK_SIZE))
+                                .addLast("codec", new HttpServerCodec(HttpLimits.MAX_REQUEST_LINE_BYTES,
+                                        HttpLimits.MAX_HEADER_BYTES, HttpLimits.MAX_CHUNK_BYTES))
                                 .addLast("limits", new BodyLimits(router))
                                 .addLast("aggregator", new HttpObjectAggregator(
-                                        RaftStore.MAX_ENTRY_BYTES, true))
+                                        HttpLimits.MAX_AGGREGATED_BYTES, true))
                                 .addLast("api", new HttpApiHandler(router, timers));
                     }
                 });
@@ -171,6 +166,11 @@ public final class HttpApiServer implements AutoCloseable {
     /** What {@code PUT /v1/agent/leave} runs: the agent's graceful leave. */
     public void onLeave(Runnable action) {
         ctx.leaveAction = action;
+    }
+
+    /** Changes how many blocking queries one client IP address may have waiting at once (default 256). */
+    public void limitBlockingPerClient(int max) {
+        ctx.queries.maxPerClient(max);
     }
 
     public InetSocketAddress address() {

@@ -14,9 +14,6 @@ import java.util.concurrent.CompletableFuture;
 
 /** Maps a path to its route: exact paths first, then the longest matching prefix. */
 final class Router {
-    /** Default body limit of endpoints that take small JSON bodies. */
-    static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-
     /**
      * One route: a path (exact, or a prefix ending in "/"), its methods, the metrics path group, and its endpoint.
      */
@@ -28,7 +25,7 @@ final class Router {
                 return Limits.MAX_VALUE_BYTES;
             }
             if (group.equals("/v1/txn")) {
-                return TxnEndpoint.MAX_BODY_BYTES;
+                return HttpLimits.MAX_TXN_BODY_BYTES;
             }
             if (group.equals("/v1/snapshot") && method.equals("PUT")) {
                 return SnapshotEndpoint.MAX_RESTORE_BYTES;
@@ -36,7 +33,7 @@ final class Router {
             if (group.equals("/v1/internal") && method.equals("PUT")) {
                 return RaftStore.MAX_ENTRY_BYTES;
             }
-            return DEFAULT_MAX_BODY_BYTES;
+            return HttpLimits.DEFAULT_MAX_BODY_BYTES;
         }
 
         String tooLarge(String method, long size) {

@@ -1,5 +1,7 @@
 package dev.weft.agent.http;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.KvEntry;
@@ -19,9 +21,6 @@ import java.util.concurrent.CompletableFuture;
  * when it rolls back. Every transaction goes through Raft (read-only ones included).
  */
 final class TxnEndpoint implements Endpoint {
-    /** Body limit of a transaction (Consul's txn_max_req_len is configurable; ours is fixed). */
-    static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
-
     private final ApiContext ctx;
 
     TxnEndpoint(ApiContext ctx) {
@@ -32,6 +31,11 @@ final class TxnEndpoint implements Endpoint {
     public CompletableFuture<ApiResponse> handle(ApiRequest req) {
         JsonNode root;
         try {
+            int ops = countOperations(req.body());
+            if (ops > Limits.MAX_TXN_OPS) {
+                throw HttpError.tooLarge("Transaction contains too many operations (" + ops + " > "
+                        + Limits.MAX_TXN_OPS + ")");
+            }
             root = ConsulJson.MAPPER.readTree(req.body());
         } catch (IOException e) {
             throw HttpError.badRequest("Failed to parse body: " + firstLine(e.getMessage()));
@@ -86,6 +90,26 @@ final class TxnEndpoint implements Endpoint {
             }
             throw new IllegalStateException("unexpected result " + r.getClass().getSimpleName());
         });
+    }
+
+    /**
+     * Counts the top-level elements of a JSON array without building them (the body itself is bounded by
+     * {@link HttpLimits#MAX_TXN_BODY_BYTES}): a transaction with too many operations is refused before its tree
+     * exists. Anything that is not an array counts 0 (the full parse then names the problem).
+     */
+    static int countOperations(byte[] body) throws IOException {
+        try (JsonParser p = ConsulJson.MAPPER.getFactory().createParser(body)) {
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                return 0;
+            }
+            int n = 0;
+            JsonToken t;
+            while ((t = p.nextToken()) != null && t != JsonToken.END_ARRAY) {
+                n++;
+                p.skipChildren();
+            }
+            return n;
+        }
     }
 
     static ApiResponse render(Result.Txn txn) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
@@ -31,6 +32,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -44,8 +46,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every call is a POST with a body, read on one epoll event loop and served on a small worker pool (the control
  * plane and the kernel block) by a {@link Handler}.
  *
- * <p>{@link #start} removes a stale socket file, binds, and makes the socket mode 0600 (owned by the agent's
- * user, root). {@link #close} stops listening, finishes the calls in progress and removes the socket file.
+ * <p>{@link #start} removes a stale socket file and binds the socket inside a fresh private directory (mode
+ * 0700) next to it, makes it mode 0600 there and only then renames it into place: owned by the agent's user
+ * (root), with no moment at which another user could connect. Each connection's peer credentials are checked
+ * as well (SO_PEERCRED): a caller of another uid is answered 403, should the mode ever be widened.
+ * {@link #close} stops listening, finishes the calls in progress and removes the socket file.
  */
 public final class UnixHttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UnixHttpServer.class);
@@ -112,33 +117,72 @@ public final class UnixHttpServer implements AutoCloseable {
     }
 
     private void bind() {
+        Path dir = socket.toAbsolutePath().getParent();
+        Path privateDir;
         try {
-            Files.createDirectories(socket.toAbsolutePath().getParent());
+            Files.createDirectories(dir);
             if (Files.deleteIfExists(socket)) {
                 LOG.info("{}: removed the stale socket {}", name, socket);
             }
+            privateDir = Files.createTempDirectory(dir, ".weft",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + socket, e);
         }
+        Path bound = privateDir.resolve("s");
+        int ownUid = ownUid();
         loop = new EpollEventLoopGroup(1, r -> {
             Thread t = new Thread(r, "weft-" + name + "-io");
             t.setDaemon(true);
             return t;
         });
-        channel = new ServerBootstrap().group(loop).channel(EpollServerDomainSocketChannel.class)
-                .childHandler(new ChannelInitializer<DomainSocketChannel>() {
-                    @Override
-                    protected void initChannel(DomainSocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_BODY),
-                                new Calls());
-                    }
-                })
-                .bind(new DomainSocketAddress(socket.toString())).syncUninterruptibly().channel();
         try {
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            channel = new ServerBootstrap().group(loop).channel(EpollServerDomainSocketChannel.class)
+                    .childHandler(new ChannelInitializer<DomainSocketChannel>() {
+                        @Override
+                        protected void initChannel(DomainSocketChannel ch) {
+                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_BODY),
+                                    new Calls(peerRefusal(ch, ownUid)));
+                        }
+                    })
+                    .bind(new DomainSocketAddress(bound.toString())).syncUninterruptibly().channel();
+            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+            Files.move(bound, socket, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot restrict " + socket + " to mode 0600", e);
+            throw new UncheckedIOException("cannot restrict " + socket + " to mode 0600 and move it into place", e);
+        } finally {
+            try {
+                Files.deleteIfExists(bound);
+                Files.deleteIfExists(privateDir);
+            } catch (IOException e) {
+                LOG.warn("{}: cannot remove {}: {}", name, privateDir, e.toString());
+            }
         }
+    }
+
+    /** The uid this process runs as (the owner of /proc/self). */
+    private static int ownUid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new IllegalStateException("cannot tell this process's uid from /proc/self", e);
+        }
+    }
+
+    /** Why a connection's peer is refused (another uid, or credentials that cannot be read), or null. */
+    private String peerRefusal(DomainSocketChannel ch, int ownUid) {
+        int peer;
+        try {
+            peer = ((EpollDomainSocketChannel) ch).peerCredentials().uid();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: refusing a connection whose credentials cannot be read: {}", name, e.toString());
+            return "weft's " + name + " socket cannot read the caller's credentials";
+        }
+        if (peer != ownUid) {
+            LOG.warn("{}: refusing a connection from uid {} (only uid {} may call)", name, peer, ownUid);
+            return "weft's " + name + " socket serves only uid " + ownUid + ", not uid " + peer;
+        }
+        return null;
     }
 
     @Override
@@ -167,8 +211,19 @@ public final class UnixHttpServer implements AutoCloseable {
 
     /** One HTTP request → one call on a worker → one answer. */
     private final class Calls extends SimpleChannelInboundHandler<FullHttpRequest> {
+        /** Why this connection's caller is refused, or null. */
+        private final String refusal;
+
+        Calls(String refusal) {
+            this.refusal = refusal;
+        }
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (refusal != null) {
+                send(ctx, handler.error(403, refusal), false);
+                return;
+            }
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             if (!request.decoderResult().isSuccess()) {
                 send(ctx, handler.error(400, "malformed HTTP request"), false);
