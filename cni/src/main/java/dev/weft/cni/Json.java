@@ -10,6 +10,8 @@ import java.util.Map;
 final class Json {
     /** Deepest nesting of objects and arrays accepted (Jackson's default, which the agent parses with). */
     static final int MAX_DEPTH = 1000;
+    /** Longest number accepted, in characters (Jackson's default limit is 1000 digits). */
+    static final int MAX_NUMBER_LENGTH = 1000;
 
     private final String s;
     private int i;
@@ -80,6 +82,9 @@ final class Json {
             if (top != null && peek() == '"') {
                 top.put(key, string());
             } else {
+                if (top != null) {
+                    top.remove(key); // the last member of a name wins, as in Jackson (the agent's reading)
+                }
                 value();
             }
             space();
@@ -203,6 +208,9 @@ final class Json {
         }
         if (i == start) {
             throw fail("bad number");
+        }
+        if (i - start > MAX_NUMBER_LENGTH) {
+            throw fail("number longer than " + MAX_NUMBER_LENGTH + " characters");
         }
     }
 

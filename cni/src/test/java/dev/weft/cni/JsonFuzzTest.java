@@ -60,4 +60,15 @@ class JsonFuzzTest {
         String ok = "{\"a\":" + "[".repeat(998) + "]".repeat(998) + ",\"cniVersion\":\"1.0.0\"}";
         assertEquals("1.0.0", Json.topLevelStrings(ok).get("cniVersion"));
     }
+
+    @Test
+    void agreesWithJacksonOnDuplicateNamesAndLongNumbers() {
+        Map<String, String> last = Json.topLevelStrings("{\"cniVersion\":\"1.0.0\",\"name\":\"a\",\"cniVersion\":1}");
+        assertEquals(Map.of("name", "a"), last, "the last member of a name wins");
+        String longNumber = "{\"mtu\":" + "9".repeat(1001) + "}";
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Json.topLevelStrings(longNumber));
+        assertTrue(e.getMessage().startsWith("number longer than 1000"), e.getMessage());
+        assertEquals(Map.of(), Json.topLevelStrings("{\"mtu\":" + "9".repeat(1000) + "}"));
+    }
 }

@@ -81,7 +81,8 @@ class HttpLimitsTest {
     }
 
     private static void assertRefused(String response, int status, String message) {
-        assertTrue(response.startsWith("HTTP/1.1 " + status + " "), response);
+        // a request the codec cannot read is answered as HTTP/1.0 (its version is unknown)
+        assertTrue(response.matches("(?s)HTTP/1\\.[01] " + status + " .*"), response);
         assertEquals(message, body(response), response);
         assertTrue(response.toLowerCase().contains("connection: close"), response);
     }
