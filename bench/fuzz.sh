@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of weft's input parsers with Jazzer, SECONDS per target (default 300).
 #
 #   bench/fuzz.sh            # 7 targets x 300 s (about 40 minutes)
-#   bench/fuzz.sh 20         # a quick pass; .ci/run runs this with 15
+#   bench/fuzz.sh 20         # a quick pass; .ci/run runs this with 10
 #   FUZZ_TARGETS='QueryFuzzTest#queryPacket' bench/fuzz.sh 600     # one target (or a comma-separated list)
 #
 # Each target runs in its module's surefire JVM with JAZZER_FUZZ=1 (Jazzer fuzzes only one @FuzzTest per JVM, so
@@ -55,7 +55,7 @@ for round in "${ROUNDS[@]}"; do
     tl=$(IFS=,; echo "${tests[*]}")
     # jazzer.internal.arg.0 is argv[0]; the libFuzzer flag after it overrides the annotation's maxDuration.
     if JAZZER_FUZZ=1 ./mvnw "${MVN_FLAGS[@]}" -fae -pl "$pl" -am test -Dtest="$tl" -Dsurefire.failIfNoSpecifiedTests=false \
-            -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$SECONDS_PER_TARGET"; then
+            -Djazzer.hooks=true -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$SECONDS_PER_TARGET"; then
         log "round passed: ${tests[*]}"
     else
         log "round FAILED: ${tests[*]} (reports: <module>/target/surefire-reports/)"
