@@ -53,14 +53,24 @@ for round in "${ROUNDS[@]}"; do
     log "[$((done_count + 1))-$((done_count + ${#tests[@]}))/$total] ${tests[*]}: ${SECONDS_PER_TARGET} s each, one module after the other"
     pl=$(IFS=,; echo "${modules[*]}")
     tl=$(IFS=,; echo "${tests[*]}")
+    round_started=$(date +%s)
     # jazzer.internal.arg.0 is argv[0]; the libFuzzer flag after it overrides the annotation's maxDuration.
-    if JAZZER_FUZZ=1 ./mvnw "${MVN_FLAGS[@]}" -fae -pl "$pl" -am test -Dtest="$tl" -Dsurefire.failIfNoSpecifiedTests=false \
-            -Djazzer.hooks=true -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$SECONDS_PER_TARGET"; then
-        log "round passed: ${tests[*]}"
-    else
-        log "round FAILED: ${tests[*]} (reports: <module>/target/surefire-reports/)"
-        failed+=("${tests[@]}")
-    fi
+    JAZZER_FUZZ=1 ./mvnw "${MVN_FLAGS[@]}" -fn -pl "$pl" -am test -Dtest="$tl" -Dsurefire.failIfNoSpecifiedTests=false \
+        -Djazzer.hooks=true -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$SECONDS_PER_TARGET" \
+        || true
+    # one verdict per target, from its surefire report (a module after a failed one may not have run)
+    for i in "${!tests[@]}"; do
+        report=$(ls "${modules[$i]}"/target/surefire-reports/TEST-*."${tests[$i]%%#*}".xml 2>/dev/null | head -n1)
+        if [ -z "$report" ] || [ "$(stat -c %Y "$report")" -lt "$round_started" ]; then
+            verdict="did not run"
+        elif head -n3 "$report" | grep -q 'errors="0"' && head -n3 "$report" | grep -q 'failures="0"'; then
+            verdict=ok
+        else
+            verdict="FAILED (a finding: $report)"
+        fi
+        log "${tests[$i]}: $verdict"
+        [ "$verdict" = ok ] || failed+=("${tests[$i]}")
+    done
     done_count=$((done_count + ${#tests[@]}))
 done
 

@@ -82,6 +82,11 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     HttpLimits.undecodable(req.decoderResult().cause()));
             bad.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             queue.add(new Pending(null, req.protocolVersion(), false, bad));
+        } else if (req.protocolVersion().majorVersion() != 1) {
+            // Netty reads any "HTTP/x.y"; answering in that version would make up a protocol (found by fuzzing)
+            FullHttpResponse bad = response(HttpVersion.HTTP_1_1, HttpLimits.unsupportedVersion(req.protocolVersion()));
+            bad.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            queue.add(new Pending(null, HttpVersion.HTTP_1_1, false, bad));
         } else {
             ApiRequest parsed;
             try {

@@ -2,6 +2,7 @@ package dev.weft.agent.http;
 
 import dev.weft.kvstore.raft.RaftStore;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 
 /**
@@ -49,6 +50,11 @@ final class HttpLimits {
         }
         return ApiResponse.text(400, "Bad request: " + (cause == null || cause.getMessage() == null
                 ? "malformed HTTP request" : cause.getMessage()));
+    }
+
+    /** The answer to a request in an HTTP version other than 1.0 and 1.1: 505. */
+    static ApiResponse unsupportedVersion(HttpVersion version) {
+        return ApiResponse.text(505, "HTTP version not supported: " + version.text() + " (HTTP/1.1 and HTTP/1.0 are)");
     }
 
     /** The message of the 429 answer to a blocking query over {@link #MAX_BLOCKING_PER_CLIENT}. */

@@ -153,6 +153,15 @@ class HttpLimitsTest {
     }
 
     @Test
+    void httpVersionsOtherThanOneAre505() throws Exception {
+        // found by HttpRequestFuzzTest: the answer used to be written as "HTTP/0.1 404 Not Found"
+        String resp = exchange("GET /v1/kv/k HTTP/0.1\r\nHost: x\r\n\r\n");
+        assertRefused(resp, 505, "HTTP version not supported: HTTP/0.1 (HTTP/1.1 and HTTP/1.0 are)");
+        assertTrue(resp.startsWith("HTTP/1.1 505 "), resp);
+        assertTrue(exchange("GET /v1/kv/k HTTP/1.0\r\n\r\n").startsWith("HTTP/1.0 404 "), "1.0 is served");
+    }
+
+    @Test
     void malformedUrlEscapeIs400NotADroppedConnection() throws Exception {
         String resp = exchange("GET /v1/kv/%zz HTTP/1.1\r\nHost: x\r\n\r\n");
         assertTrue(resp.startsWith("HTTP/1.1 400 "), resp);

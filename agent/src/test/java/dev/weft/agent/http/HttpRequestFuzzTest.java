@@ -108,7 +108,7 @@ class HttpRequestFuzzTest {
             String out = outbound(ch);
             assertFalse(out.contains("\r\n\r\nInternal error"), "an unexpected exception answered 500:\n" + out);
             if (!ch.isActive() && completeRequest(bytes)) {
-                assertTrue(out.startsWith("HTTP/1."), "closed without an answer");
+                assertTrue(out.startsWith("HTTP/1."), "closed without an HTTP/1.x answer: [" + out + "]");
             }
         } finally {
             ch.finishAndReleaseAll();
