@@ -78,10 +78,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (req.decoderResult().isFailure()) {
-            FullHttpResponse bad = response(req.protocolVersion(),
-                    HttpLimits.undecodable(req.decoderResult().cause()));
+            // answered in the request's version only when it is one we speak (a broken head may name "HTTP/0.1")
+            HttpVersion version = req.protocolVersion().majorVersion() == 1 ? req.protocolVersion()
+                    : HttpVersion.HTTP_1_1;
+            FullHttpResponse bad = response(version, HttpLimits.undecodable(req.decoderResult().cause()));
             bad.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            queue.add(new Pending(null, req.protocolVersion(), false, bad));
+            queue.add(new Pending(null, version, false, bad));
         } else if (req.protocolVersion().majorVersion() != 1) {
             // Netty reads any "HTTP/x.y"; answering in that version would make up a protocol (found by fuzzing)
             FullHttpResponse bad = response(HttpVersion.HTTP_1_1, HttpLimits.unsupportedVersion(req.protocolVersion()));
