@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -136,7 +137,7 @@ class HttpRequestFuzzTest {
         return buf.toString(StandardCharsets.ISO_8859_1);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void harnessSeesAnswers() {
         fresh();
         EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(), new BodyLimits(router),
