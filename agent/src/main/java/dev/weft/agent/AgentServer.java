@@ -203,12 +203,13 @@ public final class AgentServer implements AutoCloseable {
                 advertiseHost = config.bindAddr();
                 raftPort = 0;
             }
+            String nodeId = nodeId(config.dataDir());
             AgentInfo info = new AgentInfo(config.nodeName(), config.datacenter(), config.server(),
-                    Version.version(), Version.revision(), advertiseHost, raftPort);
+                    Version.version(), Version.revision(), advertiseHost, raftPort, nodeId);
             DiscoveryConfig d = config.discovery();
             // The catalog and DNS need an IP: a -bind host name is resolved once, at start.
             String addr = ipOf(advertiseHost);
-            CatalogNode self = new CatalogNode(config.nodeName(), nodeId(config.dataDir()), addr,
+            CatalogNode self = new CatalogNode(config.nodeName(), nodeId, addr,
                     Map.of("lan", addr, "lan_ipv4", addr, "wan", addr, "wan_ipv4", addr), Map.of(), 0, 0);
             // The agent's own writes act with the agent token when ACLs are on.
             ReplicatedStore own = acl.enabled() ? new AuthorizingStore(store, acl) : store;

@@ -12,5 +12,10 @@ package dev.weft.agent.http;
  * @param raftPort    the Raft port actually bound
  */
 public record AgentInfo(String nodeName, String datacenter, boolean server, String version, String revision,
-                        String bindAddr, int raftPort) {
+                        String bindAddr, int raftPort, String nodeId) {
+    /** Without a node ID (tests): {@code /v1/agent/self} then shows the Raft ID there. */
+    public AgentInfo(String nodeName, String datacenter, boolean server, String version, String revision,
+                     String bindAddr, int raftPort) {
+        this(nodeName, datacenter, server, version, revision, bindAddr, raftPort, "");
+    }
 }

@@ -79,7 +79,7 @@ final class ClusterEndpoint implements Endpoint {
             g.writeStringField("Datacenter", a.datacenter());
             g.writeStringField("PrimaryDatacenter", a.datacenter());
             g.writeStringField("NodeName", a.nodeName());
-            g.writeStringField("NodeID", st.selfId());
+            g.writeStringField("NodeID", a.nodeId().isEmpty() ? st.selfId() : a.nodeId());
             g.writeBooleanField("Server", a.server());
             g.writeStringField("Revision", a.revision());
             g.writeStringField("Version", a.version());

@@ -519,6 +519,15 @@ class HttpApiTest {
         assertEquals("api-node", self.get("Config").get("NodeName").asText());
         assertTrue(self.get("Config").get("Server").asBoolean());
         assertEquals("api-node", self.get("Member").get("Name").asText());
+        // Consul's NodeID is the node's UUID (the data dir's node-id file), the same as in the catalog
+        String nodeId = self.get("Config").get("NodeID").asText();
+        assertTrue(nodeId.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), nodeId);
+        String catalogId = dev.weft.kvstore.testing.Poll.until(Duration.ofSeconds(20),
+                () -> "the agent's node in the catalog", () -> {
+                    JsonNode n = http.get("/v1/catalog/node/api-node").json().get("Node");
+                    return n == null || n.isNull() ? null : n.get("ID").asText();
+                });
+        assertEquals(nodeId, catalogId);
 
         JsonNode members = http.get("/v1/agent/members").json();
         assertEquals(1, members.size());
