@@ -340,6 +340,8 @@ public final class AgentServer implements AutoCloseable {
                 .explicit(rs.explicit())
                 .resync(rs.resync())
                 .deregister(RegistratorConfig.Deregister.parse(rs.deregister()))
+                .tagsAlways(rs.tags())
+                .useIpFromNetwork(rs.useIpFromNetwork())
                 .build();
         DockerClient client = DockerClient.connect(host);
         Registrator registrator = new Registrator(client, new LocalServiceSink(local), cfg, registry);

@@ -1,6 +1,7 @@
 package dev.weft.agent;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,11 +15,22 @@ import java.util.Objects;
  * @param explicit    {@code -explicit}: only containers with a SERVICE_NAME (or weft.service.name)
  * @param resync      {@code -resync}: full reconciliation interval (60s)
  * @param deregister  {@code -deregister always|on-success}
+ * @param tags        {@code -tags}: tags added to every service (Registrator's {@code -tags})
+ * @param useIpFromNetwork {@code -use-ip-from-network}: containers on this Docker network are registered with
+ *                    their address on it (Registrator's {@code -useIpFromNetwork}); null = none
  */
 public record RegistratorSettings(boolean enabled, String dockerHost, String forcedIp, boolean internal,
-                                  boolean explicit, Duration resync, String deregister) {
+                                  boolean explicit, Duration resync, String deregister, List<String> tags,
+                                  String useIpFromNetwork) {
     public RegistratorSettings {
         Objects.requireNonNull(resync);
+        tags = tags == null ? List.of() : List.copyOf(tags);
+        for (String t : tags) {
+            if (t.isBlank()) {
+                throw new IllegalArgumentException("-tags must not contain an empty tag");
+            }
+        }
+        useIpFromNetwork = useIpFromNetwork == null || useIpFromNetwork.isBlank() ? null : useIpFromNetwork;
         if (resync.toMillis() < 1000) {
             throw new IllegalArgumentException("resync must be at least 1s");
         }
@@ -30,7 +42,8 @@ public record RegistratorSettings(boolean enabled, String dockerHost, String for
     }
 
     public static RegistratorSettings defaults() {
-        return new RegistratorSettings(true, null, null, false, false, Duration.ofSeconds(60), "always");
+        return new RegistratorSettings(true, null, null, false, false, Duration.ofSeconds(60), "always", List.of(),
+                null);
     }
 
     public static RegistratorSettings off() {
@@ -38,23 +51,33 @@ public record RegistratorSettings(boolean enabled, String dockerHost, String for
     }
 
     public RegistratorSettings withEnabled(boolean on) {
-        return new RegistratorSettings(on, dockerHost, forcedIp, internal, explicit, resync, deregister);
+        return new RegistratorSettings(on, dockerHost, forcedIp, internal, explicit, resync, deregister, tags,
+                useIpFromNetwork);
     }
 
     public RegistratorSettings withDockerHost(String host) {
-        return new RegistratorSettings(enabled, host, forcedIp, internal, explicit, resync, deregister);
+        return new RegistratorSettings(enabled, host, forcedIp, internal, explicit, resync, deregister, tags,
+                useIpFromNetwork);
     }
 
     public RegistratorSettings withForcedIp(String ip) {
-        return new RegistratorSettings(enabled, dockerHost, ip, internal, explicit, resync, deregister);
+        return new RegistratorSettings(enabled, dockerHost, ip, internal, explicit, resync, deregister, tags,
+                useIpFromNetwork);
     }
 
     public RegistratorSettings withModes(boolean internalPorts, boolean explicitOnly, String deregisterMode) {
         return new RegistratorSettings(enabled, dockerHost, forcedIp, internalPorts, explicitOnly, resync,
-                deregisterMode);
+                deregisterMode, tags, useIpFromNetwork);
     }
 
     public RegistratorSettings withResync(Duration interval) {
-        return new RegistratorSettings(enabled, dockerHost, forcedIp, internal, explicit, interval, deregister);
+        return new RegistratorSettings(enabled, dockerHost, forcedIp, internal, explicit, interval, deregister,
+                tags, useIpFromNetwork);
+    }
+
+    /** {@code -tags} and {@code -use-ip-from-network}. */
+    public RegistratorSettings withTags(List<String> always, String ipFromNetwork) {
+        return new RegistratorSettings(enabled, dockerHost, forcedIp, internal, explicit, resync, deregister, always,
+                ipFromNetwork);
     }
 }

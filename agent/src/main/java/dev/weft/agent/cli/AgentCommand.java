@@ -127,6 +127,13 @@ public final class AgentCommand implements Callable<Integer> {
     String registratorIp;
     @Option(names = {"-internal", "--internal"}, description = "Register exposed ports on the container's address")
     boolean internal;
+    @Option(names = {"-tags", "--tags"}, paramLabel = "TAG,...", split = ",",
+            description = "Tags the registrator adds to every service (Registrator's -tags)")
+    List<String> registratorTags = new ArrayList<>();
+    @Option(names = {"-use-ip-from-network", "--use-ip-from-network"}, paramLabel = "NETWORK",
+            description = "Register containers on this Docker network with their address on it "
+                    + "(Registrator's -useIpFromNetwork)")
+    String useIpFromNetwork;
     @Option(names = {"-explicit", "--explicit"}, description = "Only containers with a SERVICE_NAME")
     boolean explicit;
     @Option(names = {"-resync", "--resync"}, paramLabel = "DURATION",
@@ -484,7 +491,8 @@ public final class AgentCommand implements Callable<Integer> {
                     .withEnabled(registrator == null || registrator)
                     .withDockerHost(dockerHost)
                     .withForcedIp(registratorIp)
-                    .withModes(internal, explicit, deregister);
+                    .withModes(internal, explicit, deregister)
+                    .withTags(registratorTags, useIpFromNetwork);
             if (resync != null) {
                 r = r.withResync(duration("-resync", resync));
             }

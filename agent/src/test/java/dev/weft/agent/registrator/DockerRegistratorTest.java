@@ -64,7 +64,7 @@ class DockerRegistratorTest {
     private static TestAgent agent(String node, Path dir) throws Exception {
         return TestAgent.start(node, dir, c -> c.withDiscovery(c.discovery().withRegistrator(
                 RegistratorSettings.defaults().withDockerHost(docker.host()).withForcedIp("127.0.0.1")
-                        .withResync(Duration.ofSeconds(5)))));
+                        .withResync(Duration.ofSeconds(5)).withTags(List.of("from-docker"), null))));
     }
 
     /** Services of this node registered by the registrator (Meta external-source=docker), by ID. */
@@ -102,7 +102,7 @@ class DockerRegistratorTest {
             assertEquals("web", s.service());
             assertEquals("127.0.0.1", s.address());
             assertTrue(s.port() > 0 && s.port() != 8080, "the published host port: " + s.port());
-            assertEquals(List.of("blue", "v1"), s.tags());
+            assertEquals(List.of("blue", "v1", "from-docker"), s.tags(), "SERVICE_TAGS, then -tags");
             assertEquals("1.2", s.meta().get("version"), s.meta().toString());
             Poll.until(WAIT, () -> id + " HTTP check passing", () -> checks(a, service(a, id)).stream()
                     .anyMatch(c -> !c.isNodeCheck() && c.type().equals("http")
