@@ -196,8 +196,8 @@ final class CniLab implements AutoCloseable {
         e.putAll(env);
         try {
             Process p = pb.start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> Commands.read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Commands.read(p.getErrorStream()));
+            CompletableFuture<String> out = Commands.readInBackground(p.getInputStream());
+            CompletableFuture<String> err = Commands.readInBackground(p.getErrorStream());
             try (OutputStream in = p.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
             }

@@ -29,8 +29,8 @@ public final class Commands {
         try {
             Process p = new ProcessBuilder(command).start();
             p.getOutputStream().close();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            CompletableFuture<String> out = readInBackground(p.getInputStream());
+            CompletableFuture<String> err = readInBackground(p.getErrorStream());
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out: " + String.join(" ", command));
@@ -47,6 +47,20 @@ public final class Commands {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted: " + String.join(" ", command), e);
         }
+    }
+
+    /**
+     * Reads a stream to its end on a thread of its own. Not {@code CompletableFuture.supplyAsync}: on JDK 21+ that
+     * runs on the common pool even when it has one worker (2 cores), and a worker blocked on a pipe then stalls
+     * every other default-executor task in the JVM, Ratis' completions included (seen on JDK 25: the plugin's
+     * read barriers waited until curl gave up).
+     */
+    public static CompletableFuture<String> readInBackground(InputStream in) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> f.complete(read(in)), "weft-test-pipe-reader");
+        t.setDaemon(true);
+        t.start();
+        return f;
     }
 
     /** All of a stream, as UTF-8 ("" when it fails). */
