@@ -48,7 +48,7 @@ final class ClusterEndpoint implements Endpoint {
             case SELF:
                 return local(req, this::self);
             case MEMBERS:
-                return local(req, this::members);
+                return local(req, st -> members(st, req));
             case RAFT_CONFIGURATION:
                 return local(req, this::configuration);
             case RAFT_PEER:
@@ -127,13 +127,18 @@ final class ClusterEndpoint implements Endpoint {
         });
     }
 
-    private byte[] members(RaftStatus st) {
+    /** The servers, filtered to the members whose node the token may read (ACLs, as Consul). */
+    private byte[] members(RaftStatus st, ApiRequest req) {
         return ConsulJson.write(g -> {
             g.writeStartArray();
             for (RaftStatus.Peer p : st.peers()) {
                 boolean self = p.id().equals(st.selfId());
+                String name = self ? ctx.agent.nodeName() : p.id();
+                if (!req.authz().read(dev.weft.kvstore.acl.Resource.NODE, name)) {
+                    continue;
+                }
                 String[] hp = hostPort(p.address());
-                member(g, self ? ctx.agent.nodeName() : p.id(), hp[0], Integer.parseInt(hp[1]), p.id());
+                member(g, name, hp[0], Integer.parseInt(hp[1]), p.id());
             }
             g.writeEndArray();
         });

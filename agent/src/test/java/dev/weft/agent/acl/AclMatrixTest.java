@@ -180,6 +180,14 @@ class AclMatrixTest {
                 "the anonymous token reads no node under default deny");
         JsonNode all = ok(call(base, mgmt, "GET", "/v1/catalog/services", null), "services").json();
         assertTrue(all.has("db") && all.has("web"));
+
+        // /v1/agent/members: filtered by node read, as Consul does
+        JsonNode members = ok(call(base, svcRead, "GET", "/v1/agent/members", null), "members").json();
+        assertEquals(1, members.size(), members.toString());
+        assertEquals("acl-node", members.get(0).path("Name").asText());
+        assertEquals(0, ok(call(base, readKv, "GET", "/v1/agent/members", null), "members").json().size(),
+                "a token without node read sees no member");
+        assertEquals(0, ok(call(base, null, "GET", "/v1/agent/members", null), "members").json().size());
     }
 
     @Test
