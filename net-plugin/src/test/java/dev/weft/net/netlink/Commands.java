@@ -50,7 +50,7 @@ public final class Commands {
     }
 
     /**
-     * Reads a stream to its end on a thread of its own. Not {@code CompletableFuture.supplyAsync}: on JDK 21+ that
+     * Reads a stream to its end on a thread of its own. Not {@code CompletableFuture.supplyAsync}: on JDK 25 that
      * runs on the common pool even when it has one worker (2 cores), and a worker blocked on a pipe then stalls
      * every other default-executor task in the JVM, Ratis' completions included (seen on JDK 25: the plugin's
      * read barriers waited until curl gave up).
