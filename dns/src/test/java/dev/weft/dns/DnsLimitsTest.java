@@ -15,6 +15,7 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
+import java.time.Duration;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -140,19 +141,14 @@ class DnsLimitsTest {
         return registry.get(name).counter().count();
     }
 
-    private void awaitCount(String name, String tagValue, double n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            double c = tagValue == null ? counter(name)
-                    : registry.get(name).tag("transport", tagValue).counter().count();
-            if (c >= n) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(name + " " + tagValue + " stayed at " + c + ", expected " + n);
-            }
-            Thread.sleep(10);
-        }
+    private double count(String name, String tagValue) {
+        return tagValue == null ? counter(name) : registry.get(name).tag("transport", tagValue).counter().count();
+    }
+
+    private void awaitCount(String name, String tagValue, double n) {
+        dev.weft.kvstore.testing.Poll.until(Duration.ofSeconds(10),
+                () -> name + " " + tagValue + " at " + n + " (is " + count(name, tagValue) + ")",
+                () -> count(name, tagValue) >= n);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.weft.examples;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.weft.kvstore.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,24 +61,13 @@ class ConsulClientsExampleIT {
                 Integer.toString(dnsPort), "-raft-port", Integer.toString(raftPort), "-registrator=false")
                 .redirectErrorStream(true).redirectOutput(agentLog.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (true) {
+        Poll.until(Duration.ofSeconds(90), () -> "a leader of the -dev agent (log " + agentLog + ")", () -> {
             assertTrue(agent.isAlive(), "the agent exited:\n" + Files.readString(agentLog));
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + httpPort + "/v1/status/leader"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200 && r.body().length() > 2) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            if (System.nanoTime() > deadline) {
-                fail("the -dev agent has no leader after 90 s:\n" + Files.readString(agentLog));
-            }
-            Thread.sleep(200);
-        }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + httpPort + "/v1/status/leader"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 && r.body().length() > 2; // IOException: not listening yet, polled again
+        });
     }
 
     @AfterAll

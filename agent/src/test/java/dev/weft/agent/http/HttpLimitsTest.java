@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -172,14 +173,9 @@ class HttpLimitsTest {
         return registry.get("weft.http.blocking.queries").gauge().value();
     }
 
-    private void awaitWaiting(double n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (waiting() != n) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("expected " + n + " waiting blocking queries, have " + waiting());
-            }
-            Thread.sleep(10);
-        }
+    private void awaitWaiting(double n) {
+        dev.weft.kvstore.testing.Poll.until(Duration.ofSeconds(10),
+                () -> n + " waiting blocking queries (have " + waiting() + ")", () -> waiting() == n);
     }
 
     @Test
