@@ -8,10 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,18 +41,7 @@ class DigTest {
     }
 
     private String dig(InetSocketAddress at, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(dig, "-r", "@" + at.getAddress().getHostAddress(),
-                "-p", String.valueOf(at.getPort()), "+time=3", "+tries=1"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("dig did not finish: " + cmd);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), "dig exit status\n" + out);
-        return out;
+        return DnsClients.dig(dig, at, args);
     }
 
     private String dig(String... args) throws IOException, InterruptedException {

@@ -16,20 +16,16 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 import java.time.Duration;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -61,21 +57,11 @@ class DnsLimitsTest {
         return server;
     }
 
+    /** dig against the server's UDP address; {@code +ignore}: a truncated answer is shown as it came. */
     private String dig(String... args) throws IOException, InterruptedException {
-        String dig = Requires.command("dig");
-        InetSocketAddress at = server.udpAddress();
-        List<String> cmd = new ArrayList<>(List.of(dig, "-r", "@" + at.getAddress().getHostAddress(),
-                "-p", String.valueOf(at.getPort()), "+time=3", "+tries=1", "+ignore"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("dig did not finish: " + cmd);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), "dig exit status\n" + out);
-        return out;
+        List<String> all = new ArrayList<>(List.of("+ignore"));
+        all.addAll(List.of(args));
+        return DnsClients.dig(Requires.command("dig"), server.udpAddress(), all.toArray(String[]::new));
     }
 
     private static int size(String digOutput) {
@@ -186,19 +172,8 @@ class DnsLimitsTest {
         try (Socket tcp = new Socket(server.tcpAddress().getAddress(), server.tcpAddress().getPort())) {
             tcp.setSoTimeout(5000);
             byte[] max = paddedQuery(3, DnsLimits.MAX_QUERY_BYTES);
-            assertEquals(Rcode.NOERROR, new Message(tcpExchange(tcp, max)).getRcode());
+            assertEquals(Rcode.NOERROR, new Message(DnsClients.tcpExchange(tcp, max)).getRcode());
         }
-    }
-
-    private static byte[] tcpExchange(Socket tcp, byte[] query) throws IOException {
-        DataOutputStream out = new DataOutputStream(tcp.getOutputStream());
-        out.writeShort(query.length);
-        out.write(query);
-        out.flush();
-        DataInputStream in = new DataInputStream(tcp.getInputStream());
-        byte[] r = new byte[in.readUnsignedShort()];
-        in.readFully(r);
-        return r;
     }
 
     private static byte[] query(int id) throws IOException {
@@ -254,7 +229,7 @@ class DnsLimitsTest {
             tcp.setSoTimeout(5000);
             int refused = 0;
             for (int i = 0; i < 6; i++) {
-                Message r = new Message(tcpExchange(tcp, query(200 + i)));
+                Message r = new Message(DnsClients.tcpExchange(tcp, query(200 + i)));
                 assertEquals(200 + i, r.getHeader().getID());
                 if (r.getRcode() == Rcode.REFUSED) {
                     refused++;

@@ -268,7 +268,7 @@ class RawPacketTest {
         q.getHeader().setID(0x8001);
         try (Socket tcp = new Socket(server.tcpAddress().getAddress(), server.tcpAddress().getPort())) {
             tcp.setSoTimeout(5000);
-            byte[] response = exchange(tcp, q.toWire());
+            byte[] response = DnsClients.tcpExchange(tcp, q.toWire());
             assertEquals(Rcode.REFUSED, rcode(response));
         }
     }
@@ -288,8 +288,8 @@ class RawPacketTest {
             tcp.setSoTimeout(5000);
             // a malformed query gets FORMERR, and the connection keeps serving
             byte[] junk = concat(header(0x9001, 0x0100, 1, 0, 0, 0), new byte[] {(byte) 99, 1, 2});
-            assertEquals(Rcode.FORMERR, rcode(exchange(tcp, junk)));
-            byte[] ok = exchange(tcp, validQuery(0x9002));
+            assertEquals(Rcode.FORMERR, rcode(DnsClients.tcpExchange(tcp, junk)));
+            byte[] ok = DnsClients.tcpExchange(tcp, validQuery(0x9002));
             assertEquals(2, new Message(ok).getSection(Section.ANSWER).size());
             // pipelined queries on one connection
             DataOutputStream out = new DataOutputStream(tcp.getOutputStream());
@@ -321,16 +321,5 @@ class RawPacketTest {
         byte[] r2 = receive(0xABCE);
         assertEquals(1, r2[2] & 0x01, "RD set as asked");
         assertArrayEquals(Arrays.copyOfRange(r, 12, r.length), Arrays.copyOfRange(r2, 12, r2.length));
-    }
-
-    private static byte[] exchange(Socket tcp, byte[] query) throws IOException {
-        DataOutputStream out = new DataOutputStream(tcp.getOutputStream());
-        out.writeShort(query.length);
-        out.write(query);
-        out.flush();
-        DataInputStream in = new DataInputStream(tcp.getInputStream());
-        byte[] r = new byte[in.readUnsignedShort()];
-        in.readFully(r);
-        return r;
     }
 }
