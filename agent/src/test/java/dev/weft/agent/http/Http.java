@@ -3,7 +3,9 @@ package dev.weft.agent.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,5 +83,20 @@ final class Http {
 
     Resp delete(String path) throws IOException, InterruptedException {
         return send("DELETE", path, null);
+    }
+
+    /** Everything a raw socket's server sends until it closes the connection (a reset after it counts as closed). */
+    static String readUntilClosed(InputStream in) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        byte[] b = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(b)) > 0) {
+                buf.write(b, 0, n);
+            }
+        } catch (java.net.SocketException reset) {
+            // closed by the server after its answer
+        }
+        return buf.toString(StandardCharsets.UTF_8);
     }
 }

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -364,25 +362,11 @@ class HttpApiTest {
             } catch (java.io.IOException closedByServer) {
                 // the server may close before everything is sent
             }
-            String head = readAll(s.getInputStream());
+            String head = Http.readUntilClosed(s.getInputStream());
             assertTrue(head.startsWith("HTTP/1.1 413"), head);
             assertTrue(head.contains("too large"), head);
         }
         assertEquals(404, http.get("/v1/kv/big/chunked").status());
-    }
-
-    private static String readAll(InputStream in) throws java.io.IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        byte[] b = new byte[4096];
-        try {
-            int n;
-            while ((n = in.read(b)) > 0) {
-                buf.write(b, 0, n);
-            }
-        } catch (java.net.SocketException reset) {
-            // connection closed by the server after its answer
-        }
-        return buf.toString(StandardCharsets.UTF_8);
     }
 
     // ---- index header and blocking queries ---------------------------------------------------------------
@@ -498,7 +482,7 @@ class HttpApiTest {
                     + "GET /v1/kv/pipe/a?raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
             s.getOutputStream().write(reqs.getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
-            String all = readAll(s.getInputStream());
+            String all = Http.readUntilClosed(s.getInputStream());
             int a = all.indexOf("\r\n\r\nA");
             int b = all.indexOf("\r\n\r\nB");
             int a2 = all.lastIndexOf("\r\n\r\nA");

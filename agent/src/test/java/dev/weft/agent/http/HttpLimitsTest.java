@@ -7,9 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -54,26 +52,12 @@ class HttpLimitsTest {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().flush();
-            return readAll(s.getInputStream());
+            return Http.readUntilClosed(s.getInputStream());
         }
     }
 
     private String exchange(String request) throws IOException {
         return exchange(InetAddress.getLoopbackAddress(), request);
-    }
-
-    private static String readAll(InputStream in) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        byte[] b = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(b)) > 0) {
-                buf.write(b, 0, n);
-            }
-        } catch (java.net.SocketException reset) {
-            // closed by the server after its answer
-        }
-        return buf.toString(StandardCharsets.UTF_8);
     }
 
     private static String body(String response) {
