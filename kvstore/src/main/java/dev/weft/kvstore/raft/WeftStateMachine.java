@@ -56,6 +56,7 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -105,7 +106,7 @@ public final class WeftStateMachine extends BaseStateMachine {
     private volatile KvState state = new KvState();
     /** {@code state.catalog().catalogIndex()}, published after every apply for lock-free change checks (DNS). */
     private volatile long catalogIndex;
-    private volatile java.util.function.Consumer<RaftPeerId> leaderListener = id -> { };
+    private volatile Consumer<RaftPeerId> leaderListener = id -> { };
     /** Read barriers waiting for the applied index (Raft configuration entries included). */
     private final AppliedWaiters appliedWaiters = new AppliedWaiters(this::appliedIndex);
 
@@ -438,7 +439,7 @@ public final class WeftStateMachine extends BaseStateMachine {
     }
 
     /** Called with the new leader's ID (null while there is none) on Ratis' thread: must not block. */
-    void onLeaderChanged(java.util.function.Consumer<RaftPeerId> listener) {
+    void onLeaderChanged(Consumer<RaftPeerId> listener) {
         this.leaderListener = Objects.requireNonNull(listener, "listener");
     }
 
