@@ -23,13 +23,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,8 +34,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -107,10 +99,8 @@ public final class ClientStore implements ReplicatedStore {
 
     private final Settings settings;
     private volatile String agentToken = "";
-    private final HttpClient http;
-    /** "https://" with TLS, else "http://". */
-    private final String scheme;
-    private final ExecutorService httpExecutor;
+    /** Keep-alive connections to the servers (HTTPS with {@link Settings#tls()}). */
+    private final ServerConnections http;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Watches watches = new Watches();
     private final AppliedWaiters waiters = new AppliedWaiters(() -> this.index);
@@ -143,20 +133,7 @@ public final class ClientStore implements ReplicatedStore {
 
     private ClientStore(Settings settings, MeterRegistry registry) {
         this.settings = settings;
-        this.httpExecutor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "weft-client-http");
-            t.setDaemon(true);
-            return t;
-        });
-        HttpClient.Builder hb = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(2))
-                .executor(httpExecutor);
-        if (settings.tls() != null) {
-            hb.sslContext(settings.tls());
-        }
-        this.http = hb.build();
-        this.scheme = settings.tls() != null ? "https://" : "http://";
+        this.http = new ServerConnections(settings.tls(), Duration.ofSeconds(2));
         this.entriesApplied = Counter.builder("weft.client.feed.entries")
                 .description("Committed entries applied to this client agent's read view").register(registry);
         this.snapshotsInstalled = Counter.builder("weft.client.feed.snapshots")
@@ -250,33 +227,30 @@ public final class ClientStore implements ReplicatedStore {
     private String pollOnce(String server) throws IOException, InterruptedException {
         long from = index;
         long wait = settings.feedWait().toMillis();
-        String uri = scheme + server + FeedProtocol.FEED + "?index=" + from + "&wait=" + wait + "ms"
+        String path = FeedProtocol.FEED + "?index=" + from + "&wait=" + wait + "ms"
                 + (forceSnapshot ? "&snapshot" : "");
-        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(uri)).GET(), agentToken)
-                .timeout(Duration.ofMillis(wait + 5_000)).build();
         feedServer = server;
-        HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 200) {
-            return "HTTP " + r.statusCode() + ": " + text(r.body());
+        ServerConnections.Response r = http.exchange(server, "GET", path, null, agentToken,
+                Duration.ofMillis(wait + 5_000));
+        if (r.status() != 200) {
+            return "HTTP " + r.status() + ": " + text(r.body());
         }
-        var h = r.headers();
         lastFeedNanos = System.nanoTime();
-        boolean known = Boolean.parseBoolean(h.firstValue("X-Consul-KnownLeader").orElse("false"));
-        long contact = parseLong(h.firstValue("X-Consul-LastContact").orElse("-1"), -1);
+        boolean known = Boolean.parseBoolean(r.header("X-Consul-KnownLeader", "false"));
+        long contact = parseLong(r.header("X-Consul-LastContact", "-1"), -1);
         serverKnowsLeader = known;
         serverLastContact = contact;
-        String[] leader = h.firstValue(FeedProtocol.H_LEADER).orElse("").split(" ", 2);
+        String[] leader = r.header(FeedProtocol.H_LEADER, "").split(" ", 2);
         leaderId = leader[0];
         leaderAddress = leader.length > 1 ? leader[1] : "";
-        term = parseLong(h.firstValue(FeedProtocol.H_TERM).orElse("0"), 0);
-        List<FeedProtocol.Server> learned = FeedProtocol.decodeServers(h.firstValue(FeedProtocol.H_SERVERS)
-                .orElse(""));
+        term = parseLong(r.header(FeedProtocol.H_TERM, "0"), 0);
+        List<FeedProtocol.Server> learned = FeedProtocol.decodeServers(r.header(FeedProtocol.H_SERVERS, ""));
         if (!learned.isEmpty() && !learned.equals(servers)) {
             LOG.info("client feed: servers are now {}", learned.stream()
                     .map(s -> s.id() + "@" + (s.httpAddress().isEmpty() ? "?" : s.httpAddress())).toList());
             servers = List.copyOf(learned);
         }
-        String kind = h.firstValue(FeedProtocol.H_KIND).orElse("");
+        String kind = r.header(FeedProtocol.H_KIND, "");
         if (kind.equals(FeedProtocol.KIND_SNAPSHOT)) {
             KvState loaded = StateCodec.read(new ByteArrayInputStream(r.body()));
             if (loaded.lastIndex() < index) {
@@ -414,13 +388,12 @@ public final class ClientStore implements ReplicatedStore {
         if (server == null || closed) {
             return;
         }
-        String uri = scheme + server + FeedProtocol.FEED + "?index=" + index + "&" + FeedProtocol.THROUGH + "="
+        String path = FeedProtocol.FEED + "?index=" + index + "&" + FeedProtocol.THROUGH + "="
                 + target + "&wait=" + settings.requestTimeout().toMillis() + "ms";
-        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(uri)).GET(), agentToken)
-                .timeout(settings.requestTimeout().plusSeconds(2)).build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((r, t) -> {
-            if (t != null || r.statusCode() != 200
-                    || !r.headers().firstValue(FeedProtocol.H_KIND).orElse("").equals(FeedProtocol.KIND_ENTRIES)) {
+        http.sendAsync(server, "GET", path, null, agentToken, settings.requestTimeout().plusSeconds(2))
+                .whenComplete((r, t) -> {
+            if (t != null || r.status() != 200
+                    || !r.header(FeedProtocol.H_KIND, "").equals(FeedProtocol.KIND_ENTRIES)) {
                 return; // the feed thread gets there anyway
             }
             try {
@@ -437,7 +410,7 @@ public final class ClientStore implements ReplicatedStore {
 
     // ---- forwarding --------------------------------------------------------------------------------------
 
-    private record Answer(String server, HttpResponse<byte[]> response) {
+    private record Answer(String server, ServerConnections.Response response) {
     }
 
     /**
@@ -466,18 +439,13 @@ public final class ClientStore implements ReplicatedStore {
             return;
         }
         String server = candidates.get((start + tried) % candidates.size());
-        HttpRequest req = withToken(HttpRequest.newBuilder(URI.create(scheme + server + pathAndQuery)), token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body))
-                .timeout(timeout)
-                .build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((r, t) -> {
+        http.sendAsync(server, method, pathAndQuery, body, token, timeout).whenComplete((r, t) -> {
             if (t == null) {
                 result.complete(new Answer(server, r));
                 return;
             }
             Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-            boolean undelivered = cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException;
+            boolean undelivered = cause instanceof ServerConnections.Undelivered;
             if (undelivered && tried + 1 < candidates.size()) {
                 attempt(method, pathAndQuery, body, timeout, token, candidates, start, tried + 1, result);
             } else if (undelivered) {
@@ -492,18 +460,18 @@ public final class ClientStore implements ReplicatedStore {
 
     private static RuntimeException failure(Answer a) {
         String msg = text(a.response().body());
-        if (a.response().statusCode() == 403) {
+        if (a.response().status() == 403) {
             return new PermissionDeniedException(msg.isEmpty() ? "Permission denied" : msg);
         }
-        if (a.response().statusCode() == 503) {
+        if (a.response().status() == 503) {
             return new NoLeaderException(msg.isEmpty() ? "No cluster leader" : msg, null);
         }
-        return new StoreException("server " + a.server() + " answered HTTP " + a.response().statusCode() + ": "
+        return new StoreException("server " + a.server() + " answered HTTP " + a.response().status() + ": "
                 + msg, null);
     }
 
     private static long indexOf(Answer a) {
-        return parseLong(a.response().headers().firstValue("X-Consul-Index").orElse("-1"), -1);
+        return parseLong(a.response().header("X-Consul-Index", "-1"), -1);
     }
 
     // ---- ReplicatedStore ---------------------------------------------------------------------------------
@@ -514,10 +482,6 @@ public final class ClientStore implements ReplicatedStore {
      */
     public void agentToken(String token) {
         agentToken = token == null ? "" : token;
-    }
-
-    private static HttpRequest.Builder withToken(HttpRequest.Builder b, String token) {
-        return token == null || token.isEmpty() ? b : b.header("X-Consul-Token", token);
     }
 
     @Override
@@ -545,7 +509,7 @@ public final class ClientStore implements ReplicatedStore {
         }
         Duration timeout = settings.requestTimeout().plusSeconds(2);
         return forward("PUT", FeedProtocol.APPLY, bytes, timeout, token).thenCompose(a -> {
-            if (a.response().statusCode() != 200) {
+            if (a.response().status() != 200) {
                 throw failure(a);
             }
             long at = indexOf(a);
@@ -564,7 +528,7 @@ public final class ClientStore implements ReplicatedStore {
         }
         Duration timeout = settings.requestTimeout().plusSeconds(2);
         return forward("GET", FeedProtocol.BARRIER, null, timeout).thenCompose(a -> {
-            if (a.response().statusCode() != 200) {
+            if (a.response().status() != 200) {
                 throw failure(a);
             }
             long at = indexOf(a);
@@ -640,7 +604,7 @@ public final class ClientStore implements ReplicatedStore {
 
     private CompletableFuture<Void> admin(String method, String path) {
         return forward(method, path, null, settings.requestTimeout().plusSeconds(2)).thenAccept(a -> {
-            int code = a.response().statusCode();
+            int code = a.response().status();
             if (code == 400) {
                 throw new IllegalArgumentException(text(a.response().body()));
             }
@@ -663,13 +627,13 @@ public final class ClientStore implements ReplicatedStore {
         }
         closed = true;
         closedLatch.countDown();
+        http.close(); // closes the feed's connection too, which ends its blocking read
         feedThread.interrupt();
         try {
             feedThread.join(2_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        httpExecutor.shutdownNow();
         waiters.failAll(new StoreException("store is closed", null));
         LOG.info("client agent {}: feed stopped at index {}", settings.nodeName(), index);
     }
