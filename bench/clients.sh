@@ -7,7 +7,10 @@
 # Environment:
 #   CLIENTS             client agents (default 50)
 #   SERVICES            services registered through the clients' agent APIs, spread evenly (default 10000)
-#   TRIALS              propagation trials (default 200; 10 warm-up trials before them, not reported)
+#   TRIALS              propagation trials (default 200)
+#   BENCH_WARMUP_TRIALS propagation trials before them, not reported (default 100: the servers' feed path is
+#                       still being compiled by C2 during the first hundred writes; 10 gives the cold figure)
+#   BENCH_DNS_ROUNDS    dnsperf rounds, server and client alternating; the median of each is compared (default 3)
 #   BENCH_SECONDS       seconds per measured dnsperf run (default 15; 5 s of warm-up per agent before)
 #   BENCH_CPU_SECONDS   seconds of each server CPU sample, idle and under writes (default 30)
 #   BENCH_WRITE_RATE    KV writes/s to the leader during the second CPU sample (default 200)
@@ -21,12 +24,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CMDLINE="bench/clients.sh"
 for v in WEFT_CLIENT_JAVA_OPTS WEFT_JAVA_OPTS BENCH_PORT_BASE BENCH_CLIENT_BATCH BENCH_WRITE_RATE BENCH_CPU_SECONDS \
-    BENCH_SECONDS TRIALS SERVICES CLIENTS; do
+    BENCH_SECONDS TRIALS SERVICES CLIENTS BENCH_WARMUP_TRIALS BENCH_DNS_ROUNDS; do
     [ -z "${!v:-}" ] || CMDLINE="$v=${!v@Q} $CMDLINE"
 done
 NCLIENTS="${CLIENTS:-50}"
 NSVC="${SERVICES:-10000}"
 NTRIALS="${TRIALS:-200}"
+NWARM="${BENCH_WARMUP_TRIALS:-100}"
+DNS_ROUNDS="${BENCH_DNS_ROUNDS:-3}"
 SECS="${BENCH_SECONDS:-15}"
 WARMUP=5
 CPU_SECS="${BENCH_CPU_SECONDS:-30}"
@@ -43,7 +48,7 @@ PROP_TARGET=100        # ms, p99 of the last client
 DNS_TARGET=0.95        # client qps ÷ server qps: "no measurable slowdown"
 
 . "$ROOT/bench/lib.sh"
-for v in NCLIENTS NSVC NTRIALS SECS CPU_SECS WRITE_RATE BATCH PORT_BASE; do
+for v in NCLIENTS NSVC NTRIALS NWARM DNS_ROUNDS SECS CPU_SECS WRITE_RATE BATCH PORT_BASE; do
     case "${!v}" in '' | *[!0-9]*) die "$v must be a positive integer (got '${!v}')" ;; esac
     [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
 done
@@ -233,7 +238,7 @@ log "RSS: clients $RSS1; servers $SRSS1"
 # ---- 4. propagation: a write on the leader until every client answers it -------------------------------------------
 L="$(leader_idx)" || die "no leader"
 PROP_L="$L"
-log "propagation: 10 warm-up + $NTRIALS trials; PUT /v1/kv/bench/prop on the leader weft$((L + 1)), one ?stale" \
+log "propagation: $NWARM warm-up + $NTRIALS trials; PUT /v1/kv/bench/prop on the leader weft$((L + 1)), one ?stale" \
     "blocking query per client"
 prop_rc=0
 clients_ticks() { local i t=0; for ((i = 1; i <= NCLIENTS; i++)); do t=$((t + $(cpu_ticks "${CPID[$i]}"))); done; echo "$t"; }
@@ -241,7 +246,7 @@ servers_ticks() { echo $(($(cpu_ticks "${SPID[0]}") + $(cpu_ticks "${SPID[1]}") 
 PROP_C0="$(clients_ticks)" PROP_S0="$(servers_ticks)" PROP_T0="$(now)"
 GROUPS_LIST="$(for ((i = 1; i <= NCLIENTS; i++)); do printf 'weft%s,' $(( (i - 1) % 3 + 1 )); done)"
 python3 "$HERE/propagation.py" --leader "$HOST:${HTTP[$L]}" --clients "$CLIENT_LIST" --groups "$GROUPS_LIST" \
-    --servers "weft1=$HOST:${HTTP[0]},weft2=$HOST:${HTTP[1]},weft3=$HOST:${HTTP[2]}" --trials "$NTRIALS" --warmup 10 --tsv "$OUT/propagation.tsv" >"$OUT/propagation.txt" 2> >(tee "$OUT/propagation.log" >&2) || prop_rc=$?
+    --servers "weft1=$HOST:${HTTP[0]},weft2=$HOST:${HTTP[1]},weft3=$HOST:${HTTP[2]}" --trials "$NTRIALS" --warmup "$NWARM" --tsv "$OUT/propagation.tsv" >"$OUT/propagation.txt" 2> >(tee "$OUT/propagation.log" >&2) || prop_rc=$?
 sleep 0.2
 PROP_C1="$(clients_ticks)" PROP_S1="$(servers_ticks)"
 PROP="$(grep '^RESULT' "$OUT/propagation.txt" || true)"
@@ -273,7 +278,7 @@ declare -A DNAME=([server]="weft$((F + 1)) (follower)" [client]="c1 (client of w
 declare -A QPS=([server]="" [client]="")
 log "DNS: dnsperf -c 16 -q 500, $(wc -l <"$QFILE") random svc-N A queries; ${WARMUP}s warm-up on each, not reported"
 for who in server client; do dnsperf_run "${DPORT[$who]}" "$WARMUP" "$OUT/dnsperf-warmup-$who.log"; done
-for r in 1 2; do
+for ((r = 1; r <= DNS_ROUNDS; r++)); do
     for who in server client; do
         log "  round $r: ${DNAME[$who]}, DNS port ${DPORT[$who]}, ${SECS}s"
         dnsperf_run "${DPORT[$who]}" "$SECS" "$OUT/dnsperf-$who-$r.log"
@@ -357,7 +362,7 @@ RSS_WORST="$(printf '%s\n' "$RSS_MAX" "$RSS2_MAX" | sort -g | tail -n1)"
     echo "| server RSS after registering / at the end | $SRSS1 / $SRSS | – | |"
     echo "| client start-up | $NCLIENTS clients know the leader after $CLIENTS_UP_S s (batches of $BATCH) | – | |"
     echo "| $NSVC agent registrations through the clients | all acknowledged after $REG_ACK_S s (${REG_RATE:-?}/s, 16 connections); all in weft1's catalog after $REG_ALL_S s | – | |"
-    echo "| write → visible on the last of $NCLIENTS clients | p50 $(f "$PROP" last_p50_ms) / p99 $(f "$PROP" last_p99_ms) / max $(f "$PROP" last_max_ms) ms ($(f "$PROP" trials) trials, $(f "$PROP" timeouts) timeouts) | p99 < $PROP_TARGET ms | $(verdict "$(f "$PROP" last_p99_ms)" lt "$PROP_TARGET") |"
+    echo "| write → visible on the last of $NCLIENTS clients | p50 $(f "$PROP" last_p50_ms) / p99 $(f "$PROP" last_p99_ms) / max $(f "$PROP" last_max_ms) ms ($(f "$PROP" trials) trials after $NWARM warm-up, $(f "$PROP" timeouts) timeouts) | p99 < $PROP_TARGET ms | $(verdict "$(f "$PROP" last_p99_ms)" lt "$PROP_TARGET") |"
     echo "| write → visible on the median client | p50 $(f "$PROP" med_p50_ms) / p99 $(f "$PROP" med_p99_ms) / max $(f "$PROP" med_max_ms) ms | – | |"
     while read -r _ g rest; do
         lead=""; [ "${g#server-}" != "weft$((PROP_L + 1))" ] || lead=", the leader"
@@ -378,7 +383,7 @@ RSS_WORST="$(printf '%s\n' "$RSS_MAX" "$RSS2_MAX" | sort -g | tail -n1)"
     echo
     echo "RSS = VmRSS of each JVM (/proc/<pid>/status). write → visible: PUT /v1/kv/bench/prop on the leader (t0 = just"
     echo "before it is sent) until a ?stale blocking query on the client answers the new value, one query in flight"
-    echo "per client. DNS: dnsperf -c 16 -q 500, ${SECS}s per run, server and client alternating twice after ${WARMUP}s"
+    echo "per client. DNS: dnsperf -c 16 -q 500, ${SECS}s per run, server and client alternating $DNS_ROUNDS times after ${WARMUP}s"
     echo "of warm-up each; target = no measurable slowdown on clients (≥ ${DNS_TARGET}× the server's qps). Server CPU in"
     echo "% of one core over ${CPU_SECS}s (/proc/<pid>/stat); /v1/internal = completed feed/apply/barrier requests"
     echo "(weft_http_requests_seconds_count, path group /v1/internal), n/a when the metrics lack them."
