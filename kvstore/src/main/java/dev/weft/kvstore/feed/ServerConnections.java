@@ -122,7 +122,8 @@ final class ServerConnections implements Closeable {
         } catch (StaleConnection e) {
             discard(c);
             if (!reused || !method.equals("GET")) {
-                throw new IOException("connection to " + server + " closed before an answer", e.getCause());
+                throw new IOException("connection to " + server + " closed before an answer ("
+                        + e.getCause().getMessage() + ")", e.getCause());
             }
         } catch (IOException | RuntimeException e) {
             discard(c);
@@ -135,7 +136,8 @@ final class ServerConnections implements Closeable {
             return r;
         } catch (StaleConnection e) {
             discard(fresh);
-            throw new IOException("connection to " + server + " closed before an answer", e.getCause());
+            throw new IOException("connection to " + server + " closed before an answer ("
+                    + e.getCause().getMessage() + ")", e.getCause());
         } catch (IOException | RuntimeException e) {
             discard(fresh);
             throw e;
@@ -295,8 +297,8 @@ final class ServerConnections implements Closeable {
                 if (fill(deadline) < 0) {
                     throw new StaleConnection(new IOException("connection closed"));
                 }
-            } catch (SocketTimeoutException e) {
-                throw e;
+            } catch (SocketTimeoutException | javax.net.ssl.SSLException e) {
+                throw e; // a TLS refusal (TLS 1.3 reports a bad client certificate only here) is not a stale connection
             } catch (StaleConnection e) {
                 throw e;
             } catch (IOException e) {
