@@ -251,7 +251,7 @@ sleep 0.2
 PROP_C1="$(clients_ticks)" PROP_S1="$(servers_ticks)"
 PROP="$(grep '^RESULT' "$OUT/propagation.txt" || true)"
 # CPU per write: all the clients' and all the servers' CPU during the phase, divided by its writes (warm-up included)
-PROP_CPU="$(awk -v c="$((PROP_C1 - PROP_C0))" -v s="$((PROP_S1 - PROP_S0))" -v n="$((NTRIALS + 10))" -v t="$TICK" \
+PROP_CPU="$(awk -v c="$((PROP_C1 - PROP_C0))" -v s="$((PROP_S1 - PROP_S0))" -v n="$((NTRIALS + NWARM))" -v t="$TICK" \
     -v k="$NCLIENTS" -v secs="$(since "$PROP_T0")" 'BEGIN { printf "clients %.1f ms in all (%.2f ms each), servers %.1f ms in all (%d writes in %.0f s)", c * 1000 / t / n, c * 1000 / t / n / k, s * 1000 / t / n, n, secs }')"
 [ -n "$PROP" ] || die "propagation.py printed no result (see $OUT/propagation.log)"
 
