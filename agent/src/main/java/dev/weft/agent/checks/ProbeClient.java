@@ -56,21 +56,37 @@ final class ProbeClient implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final ThreadPoolExecutor lookups;
-    private final SslContext verifying;
-    private final SslContext trustAll;
+    /** Built on the first HTTPS check ({@link #context}). */
+    private SslContext verifying;
+    private SslContext trustAll;
 
     ProbeClient() {
         group = new NioEventLoopGroup(1, new DefaultThreadFactory("weft-checks-io", true));
         lookups = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory("weft-checks-dns", true));
         lookups.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * The TLS context of HTTPS checks, built when the first one runs: the JDK's trust store and TLS stack are
+     * about 500 classes and 1-2 MiB of certificates that an agent without HTTPS checks never needs (a client
+     * agent's memory budget is 64 MiB).
+     */
+    private synchronized SslContext context(boolean skipVerify) {
         try {
-            verifying = SslContextBuilder.forClient().build();
-            trustAll = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+            if (skipVerify) {
+                if (trustAll == null) {
+                    trustAll = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
+                            .build();
+                }
+                return trustAll;
+            }
+            if (verifying == null) {
+                verifying = SslContextBuilder.forClient().build();
+            }
+            return verifying;
         } catch (SSLException e) {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            lookups.shutdownNow();
-            throw new IllegalStateException("cannot create TLS contexts for HTTP checks", e);
+            throw new IllegalStateException("cannot create the TLS context for HTTPS checks: " + e.getMessage(), e);
         }
     }
 
@@ -193,7 +209,7 @@ final class ProbeClient implements AutoCloseable {
 
     /** A TLS handler for {@code target}: SNI and (unless skipping) certificate and host name verification. */
     SslHandler tls(Channel ch, HttpTarget target, boolean skipVerify) {
-        SslContext ctx = skipVerify ? trustAll : verifying;
+        SslContext ctx = context(skipVerify);
         SslHandler h = ctx.newHandler(ch.alloc(), target.address().host(), target.address().port());
         if (!skipVerify) {
             SSLEngine engine = h.engine();
