@@ -110,36 +110,33 @@ final class ServerConnections implements Closeable {
     Response exchange(String server, String method, String pathAndQuery, byte[] body, String token,
                       Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Conn c = take(server);
-        boolean reused = c != null;
-        if (c == null) {
-            c = open(server, deadline);
+        Conn pooled = take(server);
+        try {
+            if (pooled != null) {
+                try {
+                    return send(server, pooled, method, pathAndQuery, body, token, deadline);
+                } catch (StaleConnection e) {
+                    if (!method.equals("GET")) {
+                        throw e;
+                    }
+                }
+            }
+            return send(server, open(server, deadline), method, pathAndQuery, body, token, deadline);
+        } catch (StaleConnection e) {
+            throw new IOException("connection to " + server + " closed before an answer ("
+                    + e.getCause().getMessage() + ")", e.getCause());
         }
+    }
+
+    /** One exchange on {@code c}, which goes back to the pool after a complete answer and is closed otherwise. */
+    private Response send(String server, Conn c, String method, String pathAndQuery, byte[] body, String token,
+                          long deadline) throws IOException {
         try {
             Response r = c.exchange(server, method, pathAndQuery, body, token, deadline);
             release(server, c);
             return r;
-        } catch (StaleConnection e) {
-            discard(c);
-            if (!reused || !method.equals("GET")) {
-                throw new IOException("connection to " + server + " closed before an answer ("
-                        + e.getCause().getMessage() + ")", e.getCause());
-            }
         } catch (IOException | RuntimeException e) {
             discard(c);
-            throw e;
-        }
-        Conn fresh = open(server, deadline);
-        try {
-            Response r = fresh.exchange(server, method, pathAndQuery, body, token, deadline);
-            release(server, fresh);
-            return r;
-        } catch (StaleConnection e) {
-            discard(fresh);
-            throw new IOException("connection to " + server + " closed before an answer ("
-                    + e.getCause().getMessage() + ")", e.getCause());
-        } catch (IOException | RuntimeException e) {
-            discard(fresh);
             throw e;
         }
     }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -25,15 +26,19 @@ import java.util.function.BiFunction;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The client agents' HTTP/1.1 client against a loopback socket server that answers scripted bytes. */
 class ServerConnectionsTest {
     private final List<AutoCloseable> toClose = new ArrayList<>();
+    /** Holds the answers of {@link #silentServer} until the test ends. */
+    private final CountDownLatch released = new CountDownLatch(1);
 
     @AfterEach
     void tearDown() throws Exception {
+        released.countDown();
         for (AutoCloseable c : toClose) {
             c.close();
         }
@@ -66,6 +71,18 @@ class ServerConnectionsTest {
         t.setDaemon(true);
         t.start();
         return "127.0.0.1:" + ss.getLocalPort();
+    }
+
+    /** A server that reads each request (into {@code requests}) and never answers while the test runs. */
+    private String silentServer(BlockingQueue<String> requests) throws IOException {
+        return serve((req, conn) -> {
+            try {
+                released.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }, requests);
     }
 
     private static void handle(Socket s, int conn, BiFunction<String, Integer, byte[]> answer,
@@ -168,14 +185,7 @@ class ServerConnectionsTest {
                 () -> c.sendAsync(refused, "GET", "/x", null, "", Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS));
         assertInstanceOf(ServerConnections.Undelivered.class, async.getCause());
 
-        String silent = serve((req, conn) -> {
-            try {
-                Thread.sleep(3_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        }, new LinkedBlockingQueue<>());
+        String silent = silentServer(new LinkedBlockingQueue<>());
         long t0 = System.nanoTime();
         assertThrows(SocketTimeoutException.class,
                 () -> c.exchange(silent, "GET", "/slow", null, "", Duration.ofMillis(300)));
@@ -235,21 +245,12 @@ class ServerConnectionsTest {
 
     @Test
     void closeEndsABlockedExchange() throws Exception {
-        String silent = serve((req, conn) -> {
-            try {
-                Thread.sleep(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        }, new LinkedBlockingQueue<>());
+        BlockingQueue<String> reqs = new LinkedBlockingQueue<>();
+        String silent = silentServer(reqs);
         ServerConnections c = client();
         var f = c.sendAsync(silent, "GET", "/feed", null, "", Duration.ofSeconds(30));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!f.isDone() && System.nanoTime() < deadline) {
-            c.close();
-            Thread.sleep(20);
-        }
+        assertNotNull(reqs.poll(10, TimeUnit.SECONDS), "the request reached the server");
+        c.close();
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
         assertInstanceOf(IOException.class, e.getCause());
     }
