@@ -12,6 +12,7 @@
 #                       still being compiled by C2 during the first hundred writes; 10 gives the cold figure)
 #   BENCH_DNS_ROUNDS    dnsperf rounds, server and client alternating; the median of each is compared (default 3)
 #   BENCH_SECONDS       seconds per measured dnsperf run (default 15; 5 s of warm-up per agent before)
+#   BENCH_DNS_RATE      queries/s of the fixed-rate DNS rounds, whose agent CPU per query is compared (default 15000)
 #   BENCH_CPU_SECONDS   seconds of each server CPU sample, idle and under writes (default 30)
 #   BENCH_WRITE_RATE    KV writes/s to the leader during the second CPU sample (default 200)
 #   BENCH_CLIENT_BATCH  clients started at a time (default 10)
@@ -24,7 +25,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CMDLINE="bench/clients.sh"
 for v in WEFT_CLIENT_JAVA_OPTS WEFT_JAVA_OPTS BENCH_PORT_BASE BENCH_CLIENT_BATCH BENCH_WRITE_RATE BENCH_CPU_SECONDS \
-    BENCH_SECONDS TRIALS SERVICES CLIENTS BENCH_WARMUP_TRIALS BENCH_DNS_ROUNDS; do
+    BENCH_SECONDS TRIALS SERVICES CLIENTS BENCH_WARMUP_TRIALS BENCH_DNS_ROUNDS BENCH_DNS_RATE; do
     [ -z "${!v:-}" ] || CMDLINE="$v=${!v@Q} $CMDLINE"
 done
 NCLIENTS="${CLIENTS:-50}"
@@ -33,6 +34,7 @@ NTRIALS="${TRIALS:-200}"
 NWARM="${BENCH_WARMUP_TRIALS:-100}"
 DNS_ROUNDS="${BENCH_DNS_ROUNDS:-3}"
 SECS="${BENCH_SECONDS:-15}"
+DNS_RATE="${BENCH_DNS_RATE:-15000}"
 WARMUP=5
 CPU_SECS="${BENCH_CPU_SECONDS:-30}"
 WRITE_RATE="${BENCH_WRITE_RATE:-200}"
@@ -48,7 +50,7 @@ PROP_TARGET=100        # ms, p99 of the last client
 DNS_TARGET=0.95        # client qps ÷ server qps: "no measurable slowdown"
 
 . "$ROOT/bench/lib.sh"
-for v in NCLIENTS NSVC NTRIALS NWARM DNS_ROUNDS SECS CPU_SECS WRITE_RATE BATCH PORT_BASE; do
+for v in NCLIENTS NSVC NTRIALS NWARM DNS_ROUNDS DNS_RATE SECS CPU_SECS WRITE_RATE BATCH PORT_BASE; do
     case "${!v}" in '' | *[!0-9]*) die "$v must be a positive integer (got '${!v}')" ;; esac
     [ "${!v}" -gt 0 ] || die "$v must be a positive integer"
 done
@@ -266,14 +268,16 @@ for hp in "$HOST:${DNS[$F]}" "$HOST:${CDNS[1]}"; do
     python3 "$DNSDIR/dnsprobe.py" wait "$hp" "$LAST_NAME" A "$LAST_IP" --timeout 30 || die "$hp does not answer $LAST_NAME"
 done
 pf() { sed -n "s/^ *$1 *\([0-9.]*\).*/\1/p" "$2" | head -n1; }
-dnsperf_run() {   # dnsperf_run PORT SECONDS LOGFILE: sets RUN_QPS RUN_LOST RUN_AVG_MS
-    dnsperf -s "$HOST" -p "$1" -d "$QFILE" -l "$2" -c 16 -q 500 >"$3" 2>&1 || die "dnsperf failed (see $3)"
+dnsperf_run() {   # dnsperf_run PORT SECONDS LOGFILE [RATE]: sets RUN_QPS RUN_DONE RUN_LOST RUN_AVG_MS
+    dnsperf -s "$HOST" -p "$1" -d "$QFILE" -l "$2" -c 16 -q 500 ${4:+-Q "$4"} >"$3" 2>&1 || die "dnsperf failed (see $3)"
     grep -q 'Queries per second' "$3" || die "dnsperf printed no statistics (see $3)"
     RUN_QPS="$(pf 'Queries per second:' "$3")"
+    RUN_DONE="$(pf 'Queries completed:' "$3")"
     RUN_LOST="$(pf 'Queries lost:' "$3")"
     RUN_AVG_MS="$(awk -v a="$(pf 'Average Latency (s):' "$3")" 'BEGIN { printf "%.2f", a * 1000 }')"
 }
 declare -A DPORT=([server]="${DNS[$F]}" [client]="${CDNS[1]}")
+declare -A DPID=([server]="${SPID[$F]}" [client]="${CPID[1]}")
 declare -A DNAME=([server]="weft$((F + 1)) (follower)" [client]="c1 (client of weft1)")
 declare -A QPS=([server]="" [client]="")
 log "DNS: dnsperf -c 16 -q 500, $(wc -l <"$QFILE") random svc-N A queries; ${WARMUP}s warm-up on each, not reported"
@@ -292,6 +296,32 @@ QPS_S="$(median ${QPS[server]})"
 QPS_C="$(median ${QPS[client]})"
 DNS_RATIO="$(awk -v c="$QPS_C" -v s="$QPS_S" 'BEGIN { if (s > 0) printf "%.2f", c / s; else print "?" }')"
 runs() { local out="" q; for q in $1; do out+="${out:+, }$(printf '%.0f' "$q")"; done; echo "$out"; }
+
+# The qps above is what dnsperf and the agent reach together on this machine's cores, so it varies ±10-15 % run to
+# run. The agent's own CPU per answered query at a fixed rate both can sustain is steadier: each round measures
+# the agent's background CPU for 5 s, then its CPU over a run at DNS_RATE queries/s, and charges the difference.
+declare -A USPQ=([server]="" [client]="")
+log "DNS CPU per query: dnsperf -Q $DNS_RATE, ${SECS}s per run, alternating; the agent's background CPU subtracted"
+for ((r = 1; r <= DNS_ROUNDS; r++)); do
+    for who in server client; do
+        pid="${DPID[$who]}"
+        b0=$(cpu_ticks "$pid"); t0=$(now); sleep 5; b1=$(cpu_ticks "$pid"); bdt=$(since "$t0")
+        t0=$(now)
+        dnsperf_run "${DPORT[$who]}" "$SECS" "$OUT/dnsperf-rate-$who-$r.log" "$DNS_RATE"
+        c1=$(cpu_ticks "$pid"); rdt=$(since "$t0")
+        us="$(awk -v b=$((b1 - b0)) -v bt="$bdt" -v c=$((c1 - b1)) -v rt="$rdt" -v k="$TICK" -v q="$RUN_DONE" \
+            'BEGIN { x = (c - b * rt / bt) / k / q * 1e6; printf "%.1f", x < 0 ? 0 : x }')"
+        log "  round $r: ${DNAME[$who]}: $(printf '%.0f' "$RUN_QPS") qps, $us µs of CPU per query" \
+            "(background $(awk -v b=$((b1 - b0)) -v t="$bdt" -v k="$TICK" 'BEGIN { printf "%.0f", b * 1000 / k / t }') ms/s)"
+        USPQ[$who]+=" $us"
+    done
+done
+medf() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# shellcheck disable=SC2086
+US_S="$(medf ${USPQ[server]})"
+# shellcheck disable=SC2086
+US_C="$(medf ${USPQ[client]})"
+CPU_RATIO="$(awk -v c="$US_C" -v s="$US_S" 'BEGIN { if (c > 0) printf "%.2f", s / c; else print "?" }')"
 
 # ---- 6. server CPU with the clients attached: idle, then under a steady write load ------------------------------------
 internal_count() {   # internal_count I FILE: completed /v1/internal requests in server I's metrics (empty: none)
@@ -376,6 +406,8 @@ RSS_WORST="$(printf '%s\n' "$RSS_MAX" "$RSS2_MAX" | sort -g | tail -n1)"
     echo "| leader's PUT acknowledgement | p50 $(f "$PROP" ack_p50_ms) / p99 $(f "$PROP" ack_p99_ms) ms | – | |"
     echo "| DNS qps, server ${DNAME[server]} | median $QPS_S (runs $(runs "${QPS[server]}")) | – | |"
     echo "| DNS qps, client ${DNAME[client]} | median $QPS_C (runs $(runs "${QPS[client]}")); client ÷ server ${DNS_RATIO}× | ≥ ${DNS_TARGET}× | $(verdict "$DNS_RATIO" ge "$DNS_TARGET") |"
+    echo "| DNS CPU per query at $DNS_RATE queries/s, server ${DNAME[server]} | median $US_S µs (runs ${USPQ[server]# }) | – | |"
+    echo "| DNS CPU per query at $DNS_RATE queries/s, client ${DNAME[client]} | median $US_C µs (runs ${USPQ[client]# }); server ÷ client ${CPU_RATIO}× | ≥ ${DNS_TARGET}× | $(verdict "$CPU_RATIO" ge "$DNS_TARGET") |"
     echo "| server CPU, idle, $NCLIENTS clients attached | ${CPU[idle]} | – | |"
     echo "| /v1/internal requests/s, idle | ${FEED[idle]} | – | |"
     echo "| server CPU, $(f "$WRITER" rate) KV writes/s to the leader (asked $WRITE_RATE; PUT p50 $(f "$WRITER" p50_ms) ms) | ${CPU[writes]} | – | |"
@@ -384,7 +416,9 @@ RSS_WORST="$(printf '%s\n' "$RSS_MAX" "$RSS2_MAX" | sort -g | tail -n1)"
     echo "RSS = VmRSS of each JVM (/proc/<pid>/status). write → visible: PUT /v1/kv/bench/prop on the leader (t0 = just"
     echo "before it is sent) until a ?stale blocking query on the client answers the new value, one query in flight"
     echo "per client. DNS: dnsperf -c 16 -q 500, ${SECS}s per run, server and client alternating $DNS_ROUNDS times after ${WARMUP}s"
-    echo "of warm-up each; target = no measurable slowdown on clients (≥ ${DNS_TARGET}× the server's qps). Server CPU in"
+    echo "of warm-up each; target = no measurable slowdown on clients (≥ ${DNS_TARGET}× the server's qps). DNS CPU per query:"
+    echo "the agent's user+system CPU during a dnsperf -Q $DNS_RATE run, less its background CPU measured just before,"
+    echo "÷ answered queries; server ÷ client ≥ ${DNS_TARGET}× means the client needs at most ~5 % more CPU per query. Server CPU in"
     echo "% of one core over ${CPU_SECS}s (/proc/<pid>/stat); /v1/internal = completed feed/apply/barrier requests"
     echo "(weft_http_requests_seconds_count, path group /v1/internal), n/a when the metrics lack them."
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (before: $LOAD_BEFORE); worst client RSS $RSS_WORST MiB"
