@@ -16,6 +16,12 @@ import java.util.Random;
 final class CachedResponse {
     static final int MAX_VARIANTS = 16;
 
+    /** Rough heap cost of an answer kept for rendering per query: its records, names and lists. */
+    static final int BYTES_PER_KEPT_RECORD = 256;
+
+    private final int rcode;
+    // Kept only when the answer is rendered per query (more than MAX_VARIANTS records); null otherwise, so that a
+    // cached entry costs little more than its wire bytes.
     private final Record question;
     private final Answer answer;
     private final boolean recursionAvailable;
@@ -23,16 +29,28 @@ final class CachedResponse {
     private final boolean dnssecOk;
     private final int limit;
     private final byte[][] variants;
+    private final int bytes;
 
     private CachedResponse(Record question, Answer answer, boolean recursionAvailable, boolean edns,
                            boolean dnssecOk, int limit, byte[][] variants) {
-        this.question = question;
-        this.answer = answer;
+        this.rcode = answer.rcode();
+        this.question = variants == null ? question : null;
+        this.answer = variants == null ? answer : null;
         this.recursionAvailable = recursionAvailable;
         this.edns = edns;
         this.dnssecOk = dnssecOk;
         this.limit = limit;
         this.variants = variants;
+        int b = 48;
+        if (variants != null) {
+            b += 16 + 4 * variants.length;
+            for (byte[] v : variants) {
+                b += 16 + v.length;
+            }
+        } else {
+            b += BYTES_PER_KEPT_RECORD * (2 + answer.items().size());
+        }
+        this.bytes = b;
     }
 
     static CachedResponse render(Record question, Answer answer, boolean recursionAvailable, boolean edns,
@@ -59,7 +77,12 @@ final class CachedResponse {
     }
 
     int rcode() {
-        return answer.rcode();
+        return rcode;
+    }
+
+    /** Approximate heap bytes this entry holds (wire bytes plus object overhead), for the cache's byte bound. */
+    int bytes() {
+        return bytes;
     }
 
     /** Wire bytes for one query (ID 0, RD/CD clear); callers copy before patching. */

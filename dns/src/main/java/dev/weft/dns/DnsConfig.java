@@ -31,12 +31,15 @@ import java.util.Objects;
  * <tr><td>nodeTtl, serviceTtl</td><td>0, {} (0 for all)</td><td></td></tr>
  * <tr><td>soaMinTtl</td><td>0</td><td></td></tr>
  * <tr><td>rateLimit (answers/s per client address)</td><td>0 = off</td><td>-dns-rate-limit</td></tr>
+ * <tr><td>cacheEntries, cacheBytes</td><td>65,536, an eighth of the JVM's maximum heap (1–64 MiB)</td><td></td></tr>
  * </table>
  */
 public final class DnsConfig {
     public static final int DEFAULT_PORT = 8600;
     public static final int DEFAULT_UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
     public static final int DEFAULT_CACHE_ENTRIES = 65_536;
+    /** Upper end of the default byte bound of the answer cache. */
+    public static final long MAX_DEFAULT_CACHE_BYTES = 64L << 20;
 
     private final InetAddress bindAddress;
     private final int port;
@@ -54,6 +57,7 @@ public final class DnsConfig {
     private final int ioThreads;
     private final boolean nativeTransport;
     private final int cacheEntries;
+    private final long cacheBytes;
     private final double rateLimit;
 
     private DnsConfig(Builder b) {
@@ -93,6 +97,10 @@ public final class DnsConfig {
             throw new IllegalArgumentException("negative cacheEntries");
         }
         this.cacheEntries = b.cacheEntries;
+        if (b.cacheBytes < 0) {
+            throw new IllegalArgumentException("negative cacheBytes");
+        }
+        this.cacheBytes = b.cacheBytes;
         if (!(b.rateLimit >= 0) || Double.isInfinite(b.rateLimit)) {
             throw new IllegalArgumentException("the DNS rate limit must be a number of queries per second >= 0, got "
                     + b.rateLimit);
@@ -126,6 +134,7 @@ public final class DnsConfig {
         b.ioThreads = ioThreads;
         b.nativeTransport = nativeTransport;
         b.cacheEntries = cacheEntries;
+        b.cacheBytes = cacheBytes;
         b.rateLimit = rateLimit;
         return b;
     }
@@ -241,6 +250,20 @@ public final class DnsConfig {
     /** Maximum cached answers; the cache is cleared when it would grow beyond. 0 disables caching. */
     public int cacheEntries() {
         return cacheEntries;
+    }
+
+    /**
+     * Maximum approximate heap bytes of the cached answers; the cache is cleared when it would grow beyond. 0
+     * disables caching. The default, {@link #defaultCacheBytes()}, keeps the cache to a fraction of the heap, so that
+     * queries for many distinct names cannot exhaust a client agent's small heap.
+     */
+    public long cacheBytes() {
+        return cacheBytes;
+    }
+
+    /** An eighth of this JVM's maximum heap, at least 1 MiB and at most {@link #MAX_DEFAULT_CACHE_BYTES}. */
+    public static long defaultCacheBytes() {
+        return Math.max(1L << 20, Math.min(MAX_DEFAULT_CACHE_BYTES, Runtime.getRuntime().maxMemory() / 8));
     }
 
     /**
@@ -380,6 +403,7 @@ public final class DnsConfig {
         private int ioThreads;
         private boolean nativeTransport = true;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+        private long cacheBytes = defaultCacheBytes();
         private double rateLimit;
 
         private Builder() {
@@ -479,6 +503,12 @@ public final class DnsConfig {
 
         public Builder cacheEntries(int entries) {
             this.cacheEntries = entries;
+            return this;
+        }
+
+        /** Byte bound of the answer cache (approximate heap bytes); 0 disables caching. */
+        public Builder cacheBytes(long bytes) {
+            this.cacheBytes = bytes;
             return this;
         }
 

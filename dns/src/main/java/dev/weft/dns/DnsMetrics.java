@@ -34,6 +34,10 @@ final class DnsMetrics {
     final Counter oversized;
 
     DnsMetrics(MeterRegistry registry, Supplier<Number> cacheSize) {
+        this(registry, cacheSize, () -> 0);
+    }
+
+    DnsMetrics(MeterRegistry registry, Supplier<Number> cacheSize, Supplier<Number> cacheBytes) {
         this.registry = registry;
         forwarded = Counter.builder("weft.dns.forwarded").description("queries answered by a recursor")
                 .tag("result", "ok").register(registry);
@@ -59,6 +63,8 @@ final class DnsMetrics {
                 .description("queries larger than the limit (UDP: dropped, TCP: connection closed)")
                 .register(registry);
         Gauge.builder("weft.dns.cache.size", cacheSize).description("cached answers").register(registry);
+        Gauge.builder("weft.dns.cache.bytes", cacheBytes).description("approximate heap bytes of the cached answers")
+                .baseUnit("bytes").register(registry);
     }
 
     void query(int qtype, int rcode) {

@@ -104,8 +104,8 @@ public final class DnsServer implements AutoCloseable {
             socketClass = NioSocketChannel.class;
             udpSockets = 1;
         }
-        this.cache = new AnswerCache(config.cacheEntries());
-        this.metrics = new DnsMetrics(registry, cache::size);
+        this.cache = new AnswerCache(config.cacheEntries(), config.cacheBytes());
+        this.metrics = new DnsMetrics(registry, cache::size, cache::bytes);
         this.rateLimiter = config.rateLimit() > 0 ? new ClientRateLimiter(config.rateLimit(), System::nanoTime) : null;
         RecursorClient recursors = null;
         if (!config.recursors().isEmpty()) {

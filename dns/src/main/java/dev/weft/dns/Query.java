@@ -257,6 +257,11 @@ final class Query {
             return this;
         }
 
+        /** Approximate heap bytes of a {@link #copy()}: the object and its name array. */
+        int bytes() {
+            return 40 + 16 + length;
+        }
+
         /** An immutable copy that owns its name bytes (to store in the cache). */
         CacheKey copy() {
             CacheKey k = new CacheKey();

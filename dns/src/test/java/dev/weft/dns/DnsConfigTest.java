@@ -30,6 +30,17 @@ class DnsConfigTest {
         assertEquals(Duration.ZERO, c.soaMinTtl());
         assertEquals(4 * 1024 * 1024, c.udpReceiveBuffer());
         assertEquals(InetAddress.getLoopbackAddress(), c.advertiseAddress());
+        assertEquals(DnsConfig.DEFAULT_CACHE_ENTRIES, c.cacheEntries());
+        long heapEighth = Runtime.getRuntime().maxMemory() / 8;
+        assertEquals(Math.max(1L << 20, Math.min(64L << 20, heapEighth)), c.cacheBytes());
+        assertEquals(c.cacheBytes(), c.toBuilder().build().cacheBytes());
+    }
+
+    @Test
+    void cacheBoundsMustNotBeNegative() {
+        assertThrows(IllegalArgumentException.class, () -> DnsConfig.builder().cacheBytes(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> DnsConfig.builder().cacheEntries(-1).build());
+        assertEquals(4096, DnsConfig.builder().cacheBytes(4096).build().toBuilder().build().cacheBytes());
     }
 
     @Test

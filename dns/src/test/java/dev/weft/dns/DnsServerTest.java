@@ -264,6 +264,28 @@ class DnsServerTest {
     }
 
     @Test
+    void queriesForManyDistinctNamesStayWithinTheCachesByteBound() {
+        // A client agent runs in a 48 MiB heap: a flood of random names once filled 65,536 cache entries and
+        // exhausted it. The byte bound starts a fresh generation instead.
+        long bound = 16 * 1024;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        DnsServer s = start(Fixtures.config().cacheBytes(bound).build(), Fixtures.catalog(), registry);
+        double maxSeen = 0;
+        for (int i = 0; i < 600; i++) {
+            Message m = Queries.query(s.udpAddress(), "random-" + i + ".service.weft", Type.A);
+            assertEquals(Rcode.NXDOMAIN, m.getRcode());
+            double bytes = registry.get("weft.dns.cache.bytes").gauge().value();
+            assertTrue(bytes <= bound, "cache bytes " + bytes + " > bound " + bound);
+            maxSeen = Math.max(maxSeen, bytes);
+        }
+        assertTrue(maxSeen > bound / 2, "the cache filled up to its bound before starting afresh: " + maxSeen);
+        assertTrue(registry.get("weft.dns.cache.size").gauge().value() < 600);
+        assertEquals(2, answers(s, "web.service.weft", Type.A).size());
+        assertEquals(2, answers(s, "web.service.weft", Type.A).size());
+        assertTrue(registry.get("weft.dns.cache.hits").counter().count() >= 1, "cached answers still hit");
+    }
+
+    @Test
     void listenersAddedAndRemovedAtRuntime() throws IOException {
         DnsServer s = start(Fixtures.config().build(), Fixtures.catalog());
         InetSocketAddress extra = s.addListener(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
