@@ -437,6 +437,9 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
         trigger(0);
     }
 
+    /** Anti-entropy writes submitted at once; a round with more sends them in windows of this many. */
+    static final int WRITES_IN_FLIGHT = 16;
+
     private void trigger(long delayMillis) {
         triggerAt(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis));
     }
@@ -489,13 +492,17 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
             }
             return;
         }
+        // At most WRITES_IN_FLIGHT at a time: a client agent sends them to the servers over a bounded number of
+        // connections (ServerConnections), and a burst of registrations must not crowd out its feed and API calls.
         List<CompletableFuture<Applied>> futures = new ArrayList<>(batch.size());
-        for (Write w : batch) {
-            futures.add(store.submit(w.command()));
-        }
         boolean ok = true;
         String error = null;
         for (int i = 0; i < batch.size(); i++) {
+            if (i % WRITES_IN_FLIGHT == 0) {
+                for (int j = i; j < Math.min(batch.size(), i + WRITES_IN_FLIGHT); j++) {
+                    futures.add(store.submit(batch.get(j).command()));
+                }
+            }
             try {
                 Applied a = futures.get(i).get(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 writes.increment();

@@ -132,6 +132,47 @@ class ClientAgentTest {
     }
 
     @Test
+    void aBurstOfRegistrationsOnTheClientSyncsWithoutFailedRounds() throws Exception {
+        // Anti-entropy once sent a whole round's writes at once; with hundreds of registrations queued, more than
+        // the client's 64 requests to the servers were in flight, and rounds failed and were retried.
+        double failuresBefore = syncFailures();
+        int n = 300;
+        List<CompletableFuture<Http.Resp>> puts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            puts.add(toClient.sendAsync("PUT", "/v1/agent/service/register", ("{\"Name\":\"burst-" + i
+                    + "\",\"Address\":\"127.0.0.42\",\"Port\":80}").getBytes(StandardCharsets.UTF_8)));
+        }
+        for (CompletableFuture<Http.Resp> p : puts) {
+            Http.Resp r = p.get(60, TimeUnit.SECONDS);
+            assertEquals(200, r.status(), r.body());
+        }
+        TestAgent.awaitTrue("all " + n + " burst services in the servers' catalog", Duration.ofSeconds(60), () -> {
+            try {
+                var services = toServer.get("/v1/catalog/services").json();
+                int found = 0;
+                for (var it = services.fieldNames(); it.hasNext(); ) {
+                    found += it.next().startsWith("burst-") ? 1 : 0;
+                }
+                return found == n;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertEquals(failuresBefore, syncFailures(), "anti-entropy rounds failed during the burst");
+    }
+
+    private static double syncFailures() throws Exception {
+        String text = toClient.get("/v1/agent/metrics?format=prometheus").body();
+        double sum = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("weft_agent_sync_failures")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    @Test
     void healthChecksOfTheClientReachTheCatalogAndItsDns() throws Exception {
         Http.Resp r = toClient.put("/v1/agent/service/register", "{\"Name\":\"cttl\",\"ID\":\"cttl-1\","
                 + "\"Address\":\"127.0.0.42\",\"Port\":81,\"Check\":{\"CheckID\":\"cttl-check\",\"TTL\":\"30s\"}}");
