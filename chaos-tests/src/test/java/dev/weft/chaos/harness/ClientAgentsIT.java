@@ -50,11 +50,12 @@ class ClientAgentsIT {
     /** Servers keep this few entries for clients, so that a paused client must catch up by snapshot. */
     private static final int FEED_ENTRIES = 200;
     /** A client agent's JVM, as the launcher runs it. */
-    private static final List<String> CLIENT_JVM = List.of("-Xms8m", "-Xmx48m", "-XX:MinHeapFreeRatio=10",
-            "-XX:MaxHeapFreeRatio=25", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=64m",
-            "-XX:MaxDirectMemorySize=16m", "-Dio.netty.allocator.numDirectArenas=1",
-            "-Dio.netty.allocator.numHeapArenas=1");
+    private static final List<String> CLIENT_JVM = List.of("-Xms8m", "-Xmx48m", "-XX:NewRatio=5",
+            "-XX:MinHeapFreeRatio=5", "-XX:MaxHeapFreeRatio=15", "-Xss256k", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=0.2",
+            "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=64m", "-XX:MaxDirectMemorySize=16m",
+            "-Dio.netty.allocator.numDirectArenas=1", "-Dio.netty.allocator.numHeapArenas=1",
+            "-Dio.netty.allocator.maxOrder=7");
 
     private Toxiproxy toxiproxy;
     private Cluster cluster;
