@@ -773,7 +773,10 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
             }
         }
         try {
-            Files.createDirectories(persistFile.getParent());
+            if (!Files.isDirectory(persistFile.getParent())) {
+                // createDirectories on an existing directory throws and catches an exception inside: skip it.
+                Files.createDirectories(persistFile.getParent());
+            }
             Path tmp = persistFile.resolveSibling(persistFile.getFileName() + ".tmp");
             Files.write(tmp, MAPPER.writeValueAsBytes(root));
             try {
