@@ -98,7 +98,11 @@ verdict() {   # verdict VALUE OP TARGET (OP: le, lt, ge)
     awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == "le") ? (v <= t) : (op == "lt") ? (v < t) : (v >= t)
         print ok ? "met" : "NOT met" }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median_fmt() {   # median_fmt PRINTF-FORMAT VALUE...
+    local fmt=$1; shift
+    printf '%s\n' "$@" | sort -g | awk -v f="$fmt" '{ v[NR] = $1 } END { printf f, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+median() { median_fmt %.0f "$@"; }
 f() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }   # f RESULT-LINE KEY
 servers_alive() {
     local i
@@ -316,11 +320,10 @@ for ((r = 1; r <= DNS_ROUNDS; r++)); do
         USPQ[$who]+=" $us"
     done
 done
-medf() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # shellcheck disable=SC2086
-US_S="$(medf ${USPQ[server]})"
+US_S="$(median_fmt %.1f ${USPQ[server]})"
 # shellcheck disable=SC2086
-US_C="$(medf ${USPQ[client]})"
+US_C="$(median_fmt %.1f ${USPQ[client]})"
 CPU_RATIO="$(awk -v c="$US_C" -v s="$US_S" 'BEGIN { if (c > 0) printf "%.2f", s / c; else print "?" }')"
 
 # ---- 6. server CPU with the clients attached: idle, then under a steady write load ------------------------------------

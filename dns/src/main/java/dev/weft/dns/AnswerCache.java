@@ -28,10 +28,6 @@ final class AnswerCache {
     private final long maxBytes;
     private volatile Generation current = new Generation(Long.MIN_VALUE);
 
-    AnswerCache(int maxEntries) {
-        this(maxEntries, Long.MAX_VALUE);
-    }
-
     AnswerCache(int maxEntries, long maxBytes) {
         this.maxEntries = maxEntries;
         this.maxBytes = maxBytes;

@@ -33,10 +33,6 @@ final class DnsMetrics {
     final Counter rateLimitedTcp;
     final Counter oversized;
 
-    DnsMetrics(MeterRegistry registry, Supplier<Number> cacheSize) {
-        this(registry, cacheSize, () -> 0);
-    }
-
     DnsMetrics(MeterRegistry registry, Supplier<Number> cacheSize, Supplier<Number> cacheBytes) {
         this.registry = registry;
         forwarded = Counter.builder("weft.dns.forwarded").description("queries answered by a recursor")

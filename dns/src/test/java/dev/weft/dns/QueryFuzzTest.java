@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class QueryFuzzTest {
     private static final QueryProcessor PROCESSOR = new QueryProcessor(Fixtures.config().build(),
-            Fixtures.catalog(), new DnsMetrics(new SimpleMeterRegistry(), () -> 0), new AnswerCache(4096), null);
+            Fixtures.catalog(), new DnsMetrics(new SimpleMeterRegistry(), () -> 0, () -> 0), new AnswerCache(4096, Long.MAX_VALUE), null);
 
     @FuzzTest(maxDuration = "10m")
     void queryPacket(byte[] packet) {
