@@ -49,13 +49,20 @@ class ClientAgentsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Servers keep this few entries for clients, so that a paused client must catch up by snapshot. */
     private static final int FEED_ENTRIES = 200;
-    /** A client agent's JVM, as the launcher runs it. */
-    private static final List<String> CLIENT_JVM = List.of("-Xms8m", "-Xmx48m", "-XX:NewRatio=5",
-            "-XX:MinHeapFreeRatio=5", "-XX:MaxHeapFreeRatio=15", "-Xss256k", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:CompileThresholdScaling=0.2",
-            "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=64m", "-XX:MaxDirectMemorySize=16m",
-            "-Dio.netty.allocator.numDirectArenas=1", "-Dio.netty.allocator.numHeapArenas=1",
-            "-Dio.netty.allocator.maxOrder=7");
+    /** A client agent's JVM, as the launcher runs it: the options of agent/client-jvm.options. */
+    private static List<String> clientJvm() throws IOException {
+        Path file = Path.of(System.getProperty("weft.clientJvmOptions", "../agent/client-jvm.options"));
+        List<String> opts = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            int hash = line.indexOf('#');
+            for (String o : (hash < 0 ? line : line.substring(0, hash)).trim().split("\\s+")) {
+                if (!o.isEmpty()) {
+                    opts.add(o);
+                }
+            }
+        }
+        return opts;
+    }
 
     private Toxiproxy toxiproxy;
     private Cluster cluster;
@@ -97,6 +104,7 @@ class ClientAgentsIT {
         Member seed = cluster.members().get(0);
 
         int[] ports = Ports.freeLoopbackPorts(10);
+        List<String> clientJvm = clientJvm();
         for (int i = 1; i <= 5; i++) {
             int httpPort = ports[i - 1];
             int dnsPort = ports[4 + i];
@@ -107,7 +115,7 @@ class ClientAgentsIT {
                     "-http-port", Integer.toString(httpPort), "-dns-port", Integer.toString(dnsPort),
                     "-registrator=false");
             Files.writeString(dir.resolve("c" + i + ".hosts"), "127.0.0.1 localhost\n");
-            Member c = new Member(10 + i, name, 0, httpPort, dnsPort, dir, jar, args).jvmArgs(CLIENT_JVM);
+            Member c = new Member(10 + i, name, 0, httpPort, dnsPort, dir, jar, args).jvmArgs(clientJvm);
             clients.add(c);
             c.start();
         }
