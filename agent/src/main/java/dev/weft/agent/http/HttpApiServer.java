@@ -150,7 +150,8 @@ public final class HttpApiServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (ssl != null) {
-                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+                            ch.pipeline().addLast("tls-refusal", new TlsRefusalLinger())
+                                    .addLast("tls", ssl.newHandler(ch.alloc()));
                         }
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(HttpLimits.MAX_REQUEST_LINE_BYTES,

@@ -15,8 +15,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
@@ -34,7 +37,9 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -113,6 +118,62 @@ class HttpsApiTest {
                 client.cert().toString(), "--key", client.key().toString(), https("/v1/kv/tls/key"));
         assertEquals(0, kv.code(), kv.out());
         assertEquals("true", kv.out().strip());
+    }
+
+    /**
+     * TLS 1.3: a client's handshake is over before the server checks its certificate. A client that writes its
+     * request only after the server has refused it and finished with the connection must still read the refusal
+     * (bad_certificate), not a reset: the server lingers after the alert instead of closing at once.
+     */
+    @Test
+    void aRefusedCertificateIsReadAsTheRefusalEvenWhenTheRequestComesLate() throws Exception {
+        int port = agent.httpsAddress().getPort();
+        byte[] request = "GET /v1/agent/self HTTP/1.1\r\nHost: weft\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 3; i++) {
+            try (SSLSocket s = TestPki.connect(port, foreignClient, "TLSv1.3")) {
+                s.setSoTimeout(10_000);
+                s.startHandshake();
+                int local = s.getLocalPort();
+                // the server has answered the handshake: its FIN (CLOSE_WAIT, 08) or its reset (the socket is gone)
+                Poll.until(Duration.ofSeconds(10), () -> "the server to end client port " + local + " (it is in "
+                        + tcpStateQuietly(local) + ")", () -> !"01".equals(tcpState(local)));
+                OutputStream out = s.getOutputStream();
+                IOException e = assertThrows(IOException.class, () -> {
+                    for (int k = 0; k < 20; k++) { // a server that closed resets the first; the next ones fail
+                        out.write(request);
+                        out.flush();
+                    }
+                    s.getInputStream().read();
+                });
+                assertInstanceOf(SSLException.class, e, "the refusal, not a reset: " + e);
+                assertTrue(e.getMessage().contains("bad_certificate"), e.getMessage());
+            }
+        }
+    }
+
+    private static String tcpStateQuietly(int localPort) {
+        try {
+            return tcpState(localPort);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /**
+     * The state (hex, as in /proc/net/tcp: 01 established, 08 close-wait) of the socket on 127.0.0.1:localPort,
+     * which Java opens as an IPv6 socket with a v4-mapped address unless told otherwise.
+     */
+    private static String tcpState(int localPort) throws IOException {
+        String port = String.format(":%04X", localPort);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[1].endsWith("0100007F" + port)) {
+                    return f[3];
+                }
+            }
+        }
+        return null;
     }
 
     private record Cli(int code, String out, String err) {

@@ -73,7 +73,35 @@ public final class TestPki {
      */
     public static X509Certificate serverCertificate(int port, Written identity, boolean readAfter)
             throws IOException, GeneralSecurityException {
-        SSLContext ctx = SSLContext.getInstance("TLS");
+        try (SSLSocket s = connect(port, identity, "TLS")) {
+            s.setSoTimeout(2000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+            s.setSSLParameters(p);
+            s.startHandshake();
+            X509Certificate presented = (X509Certificate) s.getSession().getPeerCertificates()[0];
+            if (readAfter) {
+                // HTTP/2 servers (gRPC) send their SETTINGS frame first; an HTTP/1.1 server waits: a timeout is fine.
+                // A server that refused the certificate has sent an alert instead: the read throws.
+                try {
+                    if (s.getInputStream().read() < 0) {
+                        throw new javax.net.ssl.SSLException("connection closed by the server after the handshake");
+                    }
+                } catch (java.net.SocketTimeoutException quiet) {
+                    // accepted: nothing to read yet
+                }
+            }
+            return presented;
+        }
+    }
+
+    /**
+     * A TLS socket connected to {@code port} on 127.0.0.1, not yet handshaken, presenting {@code identity} (or no
+     * certificate when null), trusting any server certificate, speaking {@code protocol} ("TLS", "TLSv1.3").
+     */
+    public static SSLSocket connect(int port, Written identity, String protocol)
+            throws IOException, GeneralSecurityException {
+        SSLContext ctx = SSLContext.getInstance(protocol);
         KeyManager[] km = null;
         if (identity != null) {
             java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
@@ -99,27 +127,14 @@ public final class TestPki {
                 return new X509Certificate[0];
             }
         }}, null);
-        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
+        SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
+        try {
             s.connect(new InetSocketAddress("127.0.0.1", port), 3000);
-            s.setSoTimeout(2000);
-            javax.net.ssl.SSLParameters p = s.getSSLParameters();
-            p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
-            s.setSSLParameters(p);
-            s.startHandshake();
-            X509Certificate presented = (X509Certificate) s.getSession().getPeerCertificates()[0];
-            if (readAfter) {
-                // HTTP/2 servers (gRPC) send their SETTINGS frame first; an HTTP/1.1 server waits: a timeout is fine.
-                // A server that refused the certificate has sent an alert instead: the read throws.
-                try {
-                    if (s.getInputStream().read() < 0) {
-                        throw new javax.net.ssl.SSLException("connection closed by the server after the handshake");
-                    }
-                } catch (java.net.SocketTimeoutException quiet) {
-                    // accepted: nothing to read yet
-                }
-            }
-            return presented;
+        } catch (IOException e) {
+            s.close();
+            throw e;
         }
+        return s;
     }
 
     /** Whether {@code cert} names {@code dns} among its DNS subject alternative names. */

@@ -1,6 +1,7 @@
 package dev.weft.kvstore.feed;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import java.io.Closeable;
 import java.io.IOException;
@@ -254,7 +255,10 @@ final class ServerConnections implements Closeable {
         }
     }
 
-    private static final class Conn {
+    /** One connection to one server; package-private for tests. */
+    static final class Conn {
+        /** How long a failed write waits for a TLS alert the server may have sent before it closed. */
+        private static final int TLS_REFUSAL_WAIT_MILLIS = 250;
         private final Socket socket;
         private final InputStream in;
         private final OutputStream out;
@@ -294,11 +298,16 @@ final class ServerConnections implements Closeable {
                 if (fill(deadline) < 0) {
                     throw new StaleConnection(new IOException("connection closed"));
                 }
-            } catch (SocketTimeoutException | javax.net.ssl.SSLException e) {
+            } catch (SocketTimeoutException | SSLException e) {
                 throw e; // a TLS refusal (TLS 1.3 reports a bad client certificate only here) is not a stale connection
             } catch (StaleConnection e) {
                 throw e;
             } catch (IOException e) {
+                SSLException refusal = tlsRefusal(deadline);
+                if (refusal != null) {
+                    refusal.addSuppressed(e);
+                    throw refusal;
+                }
                 throw new StaleConnection(e);
             }
             String status = line(deadline);
@@ -446,6 +455,28 @@ final class ServerConnections implements Closeable {
                 if (sb.length() > MAX_HEADER_BYTES) {
                     throw new IOException("an answer line exceeds " + MAX_HEADER_BYTES + " bytes");
                 }
+            }
+        }
+
+        /**
+         * After a failed write on a TLS connection, the alert the server sent before it closed, or null. Under
+         * TLS 1.3 a server refuses a client certificate after the client's handshake is done; when the refusal
+         * and the server's close arrive before the request is written, the write fails ("Broken pipe") while the
+         * alert still waits unread. Reading it tells a refusal from a stale connection.
+         */
+        private SSLException tlsRefusal(long deadline) {
+            if (!(socket instanceof SSLSocket)) {
+                return null;
+            }
+            try {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                socket.setSoTimeout((int) Math.max(1, Math.min(TLS_REFUSAL_WAIT_MILLIS, left)));
+                in.read(buf, 0, buf.length); // the connection is discarded after this, whatever it reads
+                return null;
+            } catch (SSLException e) {
+                return e;
+            } catch (IOException e) {
+                return null;
             }
         }
 

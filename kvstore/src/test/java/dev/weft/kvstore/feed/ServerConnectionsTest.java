@@ -2,6 +2,13 @@ package dev.weft.kvstore.feed;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,6 +19,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -253,5 +262,101 @@ class ServerConnectionsTest {
         c.close();
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
         assertInstanceOf(IOException.class, e.getCause());
+    }
+
+    /**
+     * TLS 1.3: the client's handshake is done before the server has looked at the client's certificate. When the
+     * server's refusal (a bad_certificate alert) and its close arrive before the request is written, the write
+     * fails; the exchange must still report the refusal, not a stale connection.
+     */
+    @Test
+    void aTlsRefusalThatArrivesBeforeTheRequestIsReportedAsTheRefusal(@TempDir Path dir) throws Exception {
+        KeyStore server = keyPair(dir, "server");
+        KeyStore foreign = keyPair(dir, "foreign");
+        SSLContext serverTls = tls(server, server); // trusts only itself: the foreign client is refused
+        SSLContext clientTls = tls(foreign, server);
+        ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        toClose.add(ss);
+        CountDownLatch clientDone = new CountDownLatch(1);
+        CountDownLatch refused = new CountDownLatch(1);
+        List<Throwable> serverSaw = new ArrayList<>();
+        Thread t = new Thread(() -> {
+            try (Socket plain = ss.accept()) {
+                plain.setSoLinger(true, 0); // the close resets the connection, as a close with unread input does
+                SSLSocket s = (SSLSocket) serverTls.getSocketFactory().createSocket(plain, "127.0.0.1",
+                        plain.getPort(), false);
+                s.setUseClientMode(false);
+                s.setNeedClientAuth(true);
+                try {
+                    s.startHandshake();
+                } finally {
+                    // the alert is sent; the connection is reset only once the client's handshake is done
+                    clientDone.await(10, TimeUnit.SECONDS);
+                }
+            } catch (IOException | InterruptedException e) {
+                synchronized (serverSaw) {
+                    serverSaw.add(e);
+                }
+            } finally {
+                refused.countDown();
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+
+        Socket plain = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+        toClose.add(plain);
+        SSLSocket ssl = (SSLSocket) clientTls.getSocketFactory().createSocket(plain, "127.0.0.1",
+                ss.getLocalPort(), true);
+        ssl.setUseClientMode(true);
+        ssl.setSoTimeout(10_000);
+        try {
+            ssl.startHandshake();
+        } finally {
+            clientDone.countDown();
+        }
+        assertEquals("TLSv1.3", ssl.getSession().getProtocol());
+        assertTrue(refused.await(10, TimeUnit.SECONDS), "the server refused the handshake");
+        synchronized (serverSaw) {
+            assertEquals(1, serverSaw.size(), "the server's handshake failed: " + serverSaw);
+        }
+
+        ServerConnections.Conn c = new ServerConnections.Conn(ssl);
+        IOException e = assertThrows(IOException.class, () -> c.exchange("127.0.0.1:" + ss.getLocalPort(), "PUT",
+                "/v1/kv/a", bytes("x"), "", System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
+        assertInstanceOf(SSLException.class, e, "the refusal, not a stale connection: " + e);
+        assertTrue(e.getMessage().contains("bad_certificate"), e.getMessage());
+        assertEquals(1, e.getSuppressed().length, "the write failed first (the case under test)");
+    }
+
+    /** A self-signed EC key pair, made by the JDK's keytool, in a PKCS#12 store with password "testpw". */
+    private static KeyStore keyPair(Path dir, String name) throws Exception {
+        Path file = dir.resolve(name + ".p12");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", "testpw")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool: " + out);
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+            ks.load(in, "testpw".toCharArray());
+        }
+        return ks;
+    }
+
+    /** TLS 1.3 with {@code key}'s key pair, trusting only the certificate in {@code trusted}. */
+    private static SSLContext tls(KeyStore key, KeyStore trusted) throws Exception {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(key, "testpw".toCharArray());
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        String alias = trusted.aliases().nextElement();
+        trust.setCertificateEntry(alias, trusted.getCertificate(alias));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return ctx;
     }
 }
