@@ -1241,6 +1241,15 @@ public final class RaftStore implements ReplicatedStore {
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, cfg.snapshotEvery())));
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // A crash (kill -9, OOM kill) in the middle of a log write leaves a torn last entry in the open segment.
+        // Ratis' default refuses to start on it ("Failed to initRaftLog", ChecksumException), so the member stayed
+        // down until someone repaired its files. WARN_AND_RETURN truncates the open segment after its last whole
+        // entry, as etcd repairs a torn WAL tail. That entry was never acknowledged (Ratis acknowledges after the
+        // flush, and a flushed write cannot be torn by a crash of the process); the leader sends it again. The
+        // policy applies to every segment: a damaged closed segment (a bad disk, not a crash) is cut too, and the
+        // start then stops on the gap to the next segment (TornLogTailTest), unless it was the newest segment
+        // (only between a roll and the next write). Limit documented in OPERATIONS.md.
+        RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.WARN_AND_RETURN);
         // After failures, a leader's appender for a follower sleeps before retrying: Ratis' default climbs to 5 s
         // after 30 errors, which a few seconds of partition reach (several errors per attempt), and then the
         // follower stays behind for up to 5 s after the network heals (measured by the chaos tests). Retrying a
