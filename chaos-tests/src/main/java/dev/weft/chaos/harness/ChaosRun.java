@@ -204,10 +204,38 @@ public final class ChaosRun {
                     return java.util.Objects.equals(v, finalValue) ? Boolean.TRUE : null;
                 });
             } catch (IOException e) {
-                behind.add(m.name + ": " + e.getMessage());
+                behind.add(m.name + ": " + e.getMessage() + "\n" + diagnosis(cluster, m));
             }
         }
         return behind.isEmpty() ? "ok, every member serves the final state" : String.join("; ", behind);
+    }
+
+    /**
+     * What a member that stays behind shows, for the report and the test's failure message (CI shows little else):
+     * its Raft indexes against every member's, and the last warnings and errors of its log.
+     */
+    static String diagnosis(Cluster cluster, Member m) {
+        StringBuilder b = new StringBuilder("  raft indexes (applied/commit):");
+        for (Member x : cluster.members()) {
+            b.append(' ').append(x.name).append('=');
+            try {
+                b.append((long) cluster.metric(x, "weft_raft_applied_index", null)).append('/')
+                        .append((long) cluster.metric(x, "weft_raft_commit_index", null));
+            } catch (IOException | RuntimeException e) {
+                b.append('?');
+            }
+        }
+        b.append("\n  last warnings and errors in ").append(m.log.getFileName()).append(':');
+        try {
+            List<String> notable = java.nio.file.Files.readAllLines(m.log).stream()
+                    .filter(l -> l.contains("[WARN]") || l.contains("[ERROR]") || l.startsWith("===="))
+                    .toList();
+            notable.subList(Math.max(0, notable.size() - 15), notable.size())
+                    .forEach(l -> b.append("\n    ").append(l.length() > 300 ? l.substring(0, 300) + "..." : l));
+        } catch (IOException e) {
+            b.append(" (cannot read: ").append(e.getMessage()).append(')');
+        }
+        return b.toString();
     }
 
     static String describe(Result r) {

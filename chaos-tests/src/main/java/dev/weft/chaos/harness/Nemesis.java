@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -49,12 +50,19 @@ final class Nemesis {
     }
 
     /**
-     * What one fault did. {@code recoveryMillis}: heal (or restart) to writes working through every member;
+     * What one fault did. {@code recoveryMillis}: heal (after a restart: once the restarted members answer HTTP)
+     * to writes working through every member;
      * {@code readRecoveryMillis}: to {@code ?consistent} reads working through every member; -1 = never.
      */
     record Applied(Fault fault, String detail, long startMillis, long heldMillis, long recoveryMillis,
                    long readRecoveryMillis, boolean snapshotInstalled) {
     }
+
+    /**
+     * How long a restarted member may take to answer HTTP. Recovery is timed from then; see
+     * {@link Cluster#awaitUp}.
+     */
+    static final Duration START_WITHIN = Duration.ofSeconds(120);
 
     private final Cluster cluster;
     private final Workloads workloads;
@@ -193,6 +201,7 @@ final class Nemesis {
                 cluster.kill(victim);
                 Pause.millis(hold);
                 cluster.restart(victim);
+                detail += " (answering " + cluster.awaitUp(victim, START_WITHIN) + " ms after its start)";
             }
             case KILL_MAJORITY -> {
                 List<Member> shuffled = new ArrayList<>(members);
@@ -202,9 +211,15 @@ final class Nemesis {
                 events.log("nemesis", f + ": " + detail + ", down for " + hold + " ms");
                 victims.forEach(cluster::kill);
                 Pause.millis(hold);
+                long started = System.nanoTime();
                 for (Member v : victims) {
                     cluster.restart(v);
                 }
+                for (Member v : victims) {
+                    cluster.awaitUp(v, START_WITHIN);
+                }
+                detail += " (all answering " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)
+                        + " ms after their start)";
             }
             case ROLLING_RESTART -> {
                 detail = "clean restart of " + names(members) + " one by one";
@@ -213,6 +228,7 @@ final class Nemesis {
                     events.log("process", "stop " + m.name);
                     m.stop();
                     cluster.restart(m);
+                    cluster.awaitUp(m, START_WITHIN);
                     Deadline.poll(Duration.ofSeconds(60), m.name + " back with a leader",
                             () -> cluster.leaderSeenBy(m));
                 }
@@ -228,6 +244,7 @@ final class Nemesis {
                     p.toxics().latency("latency", ToxicDirection.DOWNSTREAM, 50).setJitter(10);
                 }
                 cluster.restart(victim);
+                cluster.awaitUp(victim, START_WITHIN);
                 try {
                     Deadline.poll(Duration.ofSeconds(60), victim.name + " installing a snapshot", () -> {
                         try {
