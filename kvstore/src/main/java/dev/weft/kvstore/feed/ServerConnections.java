@@ -16,18 +16,23 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -39,13 +44,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and executor hand-offs cost a client agent about 1 ms of CPU per feed answer.
  *
  * <p>Limits: response headers {@value #MAX_HEADER_BYTES} bytes, bodies {@value #MAX_BODY_BYTES} bytes (a feed
- * snapshot is the largest), {@value #MAX_IN_FLIGHT} asynchronous requests at a time (beyond that a request fails
- * at once), {@value #MAX_IDLE_PER_SERVER} idle connections kept per server.
+ * snapshot is the largest), {@value #MAX_IN_FLIGHT} asynchronous requests at a time, {@value #MAX_QUEUED} more
+ * waiting for one of them (beyond that a request fails at once; a waiting request's timeout runs while it
+ * waits), {@value #MAX_IDLE_PER_SERVER} idle connections kept per server.
  */
 final class ServerConnections implements Closeable {
     static final int MAX_HEADER_BYTES = 64 * 1024;
     static final int MAX_BODY_BYTES = 512 * 1024 * 1024;
     static final int MAX_IN_FLIGHT = 64;
+    /**
+     * Asynchronous requests waiting for one of the {@value #MAX_IN_FLIGHT}. A burst of writes to a client agent
+     * (200 concurrent PUTs) failed beyond 64 with HTTP 500 where a server answered them all.
+     */
+    static final int MAX_QUEUED = 4096;
     static final int MAX_IDLE_PER_SERVER = 4;
 
     /** The request never reached the server (refused, unreachable, connect timeout): safe to send elsewhere. */
@@ -66,6 +77,9 @@ final class ServerConnections implements Closeable {
     private final SSLContext tls;
     private final int connectTimeoutMillis;
     private final ThreadPoolExecutor executor;
+    private ScheduledThreadPoolExecutor timers;
+    /** Requests waiting for one of the MAX_IN_FLIGHT workers; guarded by this. */
+    private final Deque<Runnable> waiting = new ArrayDeque<>();
     private final Map<String, Deque<Conn>> idle = new HashMap<>();
     private final Set<Conn> busy = Collections.newSetFromMap(new IdentityHashMap<>());
     private volatile boolean closed;
@@ -74,6 +88,8 @@ final class ServerConnections implements Closeable {
         this.tls = tls;
         this.connectTimeoutMillis = (int) Math.max(1, connectTimeout.toMillis());
         AtomicInteger n = new AtomicInteger();
+        // No queue in the pool: an idle worker is reused (most recently idle first) and the others end after
+        // 30 s, so a client agent keeps a few threads, not MAX_IN_FLIGHT. The line is {@link #waiting}.
         this.executor = new ThreadPoolExecutor(0, MAX_IN_FLIGHT, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "weft-client-http-" + n.incrementAndGet());
             t.setDaemon(true);
@@ -81,23 +97,94 @@ final class ServerConnections implements Closeable {
         });
     }
 
-    /** {@link #exchange} on the pool; fails at once when {@value #MAX_IN_FLIGHT} requests are in flight. */
+    /**
+     * {@link #exchange} on the pool: {@value #MAX_IN_FLIGHT} at a time, then waiting in line ({@code timeout}
+     * counts from now); fails at once when {@value #MAX_QUEUED} are waiting.
+     */
     CompletableFuture<Response> sendAsync(String server, String method, String pathAndQuery, byte[] body,
                                           String token, Duration timeout) {
         CompletableFuture<Response> f = new CompletableFuture<>();
-        try {
-            executor.execute(() -> {
-                try {
-                    f.complete(exchange(server, method, pathAndQuery, body, token, timeout));
-                } catch (Throwable t) {
-                    f.completeExceptionally(t);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        AtomicBoolean taken = new AtomicBoolean(); // by a worker, or by the timeout while waiting
+        Runnable task = () -> {
+            if (!taken.compareAndSet(false, true)) {
+                return; // timed out while waiting
+            }
+            try {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw waitedTooLong(timeout);
                 }
-            });
-        } catch (RejectedExecutionException e) {
-            f.completeExceptionally(new IOException(closed ? "client connections are closed"
-                    : "more than " + MAX_IN_FLIGHT + " requests to the servers in flight"));
+                f.complete(exchange(server, method, pathAndQuery, body, token, Duration.ofNanos(left)));
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        };
+        try {
+            executor.execute(() -> runThenDrain(task));
+            return f;
+        } catch (RejectedExecutionException busy) {
+            // all MAX_IN_FLIGHT workers are busy (or the pool is shut down)
+        }
+        synchronized (this) {
+            if (closed || waiting.size() >= MAX_QUEUED) {
+                f.completeExceptionally(new IOException(closed ? "client connections are closed"
+                        : "more than " + (MAX_IN_FLIGHT + MAX_QUEUED) + " requests to the servers in flight or"
+                        + " waiting"));
+                return f;
+            }
+            waiting.add(task);
+            ScheduledFuture<?> timer = timers().schedule(() -> {
+                if (taken.compareAndSet(false, true)) {
+                    f.completeExceptionally(waitedTooLong(timeout));
+                }
+            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            f.whenComplete((r, t) -> timer.cancel(false));
+        }
+        try {
+            // Added before this attempt: a worker that finishes after a refusal here finds it in line.
+            executor.execute(() -> runThenDrain(null));
+        } catch (RejectedExecutionException stillBusy) {
+            // every worker is busy and takes from the line when done
         }
         return f;
+    }
+
+    /** Runs {@code first} (if any), then whatever waits in line, until the line is empty. */
+    private void runThenDrain(Runnable first) {
+        Runnable next = first;
+        while (true) {
+            if (next != null) {
+                next.run();
+            }
+            synchronized (this) {
+                next = waiting.poll();
+            }
+            if (next == null) {
+                return;
+            }
+        }
+    }
+
+    private static SocketTimeoutException waitedTooLong(Duration timeout) {
+        // never sent: another server would be no less busy, so this is a timeout, not an undelivered request
+        return new SocketTimeoutException("request timed out after " + timeout.toMillis() + " ms waiting for one of "
+                + MAX_IN_FLIGHT + " connections to the servers");
+    }
+
+    /** Times out requests waiting in line; made on first use, its thread ends after 30 s without work. */
+    private synchronized ScheduledThreadPoolExecutor timers() {
+        if (timers == null) {
+            timers = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "weft-client-http-timeouts");
+                t.setDaemon(true);
+                return t;
+            });
+            timers.setRemoveOnCancelPolicy(true);
+            timers.setKeepAliveTime(30, TimeUnit.SECONDS);
+            timers.allowCoreThreadTimeOut(true);
+        }
+        return timers;
     }
 
     /**
@@ -146,6 +233,15 @@ final class ServerConnections implements Closeable {
     public void close() {
         closed = true;
         executor.shutdownNow();
+        List<Runnable> inLine;
+        synchronized (this) {
+            inLine = new ArrayList<>(waiting);
+            waiting.clear();
+            if (timers != null) {
+                timers.shutdownNow();
+            }
+        }
+        inLine.forEach(Runnable::run); // each fails at once: the connections are closed
         synchronized (this) {
             for (Deque<Conn> q : idle.values()) {
                 q.forEach(Conn::closeQuietly);

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,6 +35,7 @@ import java.util.function.BiFunction;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -262,6 +264,58 @@ class ServerConnectionsTest {
         c.close();
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
         assertInstanceOf(IOException.class, e.getCause());
+    }
+
+    /** A burst beyond {@link ServerConnections#MAX_IN_FLIGHT} waits its turn instead of failing. */
+    @Test
+    void requestsBeyondTheInFlightLimitWaitTheirTurn() throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        BlockingQueue<String> reqs = new LinkedBlockingQueue<>();
+        String server = serve((req, conn) -> {
+            try {
+                go.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }, reqs);
+        ServerConnections c = client();
+        List<CompletableFuture<ServerConnections.Response>> all = new ArrayList<>();
+        for (int i = 0; i < ServerConnections.MAX_IN_FLIGHT + 36; i++) {
+            all.add(c.sendAsync(server, "PUT", "/v1/kv/burst/" + i, bytes("x"), "", Duration.ofSeconds(30)));
+        }
+        for (int i = 0; i < ServerConnections.MAX_IN_FLIGHT; i++) {
+            assertNotNull(reqs.poll(10, TimeUnit.SECONDS), "request " + i + " reached the server");
+        }
+        assertEquals(List.of(), all.stream().filter(CompletableFuture::isDone).toList(), "none failed at once");
+        go.countDown();
+        for (CompletableFuture<ServerConnections.Response> f : all) {
+            assertEquals(200, f.get(30, TimeUnit.SECONDS).status());
+        }
+        assertEquals(36, reqs.size(), "the waiting ones were sent after");
+    }
+
+    /** A request's timeout runs while it waits; closing fails the waiting ones at once. */
+    @Test
+    void aWaitingRequestTimesOutAndCloseFailsTheRest() throws Exception {
+        BlockingQueue<String> reqs = new LinkedBlockingQueue<>();
+        String silent = silentServer(reqs);
+        ServerConnections c = client();
+        for (int i = 0; i < ServerConnections.MAX_IN_FLIGHT; i++) {
+            c.sendAsync(silent, "GET", "/hold/" + i, null, "", Duration.ofSeconds(30));
+        }
+        for (int i = 0; i < ServerConnections.MAX_IN_FLIGHT; i++) {
+            assertNotNull(reqs.poll(10, TimeUnit.SECONDS), "request " + i + " reached the server");
+        }
+        var shortOne = c.sendAsync(silent, "GET", "/short", null, "", Duration.ofMillis(200));
+        var waiting = c.sendAsync(silent, "GET", "/waiting", null, "", Duration.ofSeconds(30));
+        ExecutionException timedOut = assertThrows(ExecutionException.class, () -> shortOne.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(SocketTimeoutException.class, timedOut.getCause());
+        assertTrue(timedOut.getCause().getMessage().contains("waiting for one of"), timedOut.getCause().getMessage());
+        assertFalse(waiting.isDone());
+        c.close();
+        ExecutionException closed = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(IOException.class, closed.getCause());
     }
 
     /**
