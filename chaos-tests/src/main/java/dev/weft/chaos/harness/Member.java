@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +31,7 @@ public final class Member {
     private Process process;
     private int starts;
     private List<String> jvmArgs = List.of("-Xmx192m");
+    private Map<String, String> env = Map.of();
 
     Member(int index, int raftPort, int httpPort, int dnsPort, Path runDir, Path weftJar, List<String> args) {
         this(index, "n" + index, raftPort, httpPort, dnsPort, runDir, weftJar, args);
@@ -66,6 +68,12 @@ public final class Member {
         return this;
     }
 
+    /** Environment variables added for the next start (the launcher's {@code MALLOC_ARENA_MAX}, say). */
+    public synchronized Member env(Map<String, String> vars) {
+        env = Map.copyOf(vars);
+        return this;
+    }
+
     /** The running process' PID, or -1. */
     public synchronized long pid() {
         return process != null && process.isAlive() ? process.pid() : -1;
@@ -85,9 +93,13 @@ public final class Member {
         cmd.add(weftJar.toString());
         cmd.addAll(args);
         starts++;
-        Files.writeString(log, "==== " + Instant.now() + " start #" + starts + ": " + String.join(" ", cmd) + "\n",
-                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        process = new ProcessBuilder(cmd)
+        String envText = env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue() + " ").sorted()
+                .collect(java.util.stream.Collectors.joining());
+        Files.writeString(log, "==== " + Instant.now() + " start #" + starts + ": " + envText + String.join(" ", cmd)
+                + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        process = pb
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
@@ -115,7 +116,9 @@ class ClientAgentsIT {
                     "-http-port", Integer.toString(httpPort), "-dns-port", Integer.toString(dnsPort),
                     "-registrator=false");
             Files.writeString(dir.resolve("c" + i + ".hosts"), "127.0.0.1 localhost\n");
-            Member c = new Member(10 + i, name, 0, httpPort, dnsPort, dir, jar, args).jvmArgs(clientJvm);
+            // as the launcher runs a client: its JVM options and two glibc malloc arenas
+            Member c = new Member(10 + i, name, 0, httpPort, dnsPort, dir, jar, args).jvmArgs(clientJvm)
+                    .env(Map.of("MALLOC_ARENA_MAX", "2"));
             clients.add(c);
             c.start();
         }
