@@ -2,7 +2,6 @@ package dev.weft.agent.http;
 
 import dev.weft.kvstore.state.Limits;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -23,15 +22,18 @@ import java.nio.charset.StandardCharsets;
 /**
  * Enforces each route's body limit before the aggregator buffers anything: a declared Content-Length over the
  * limit is refused with 413 at once (nothing of that size is allocated, and no "100 Continue" is sent); a chunked
- * body is counted as it streams and refused when it crosses the limit. The refused connection is closed, since
- * the rest of its body is not read. A KV PUT whose key the store would refuse (too long, leading '/', NUL) is
+ * body is counted as it streams and refused when it crosses the limit. The refused connection ends: the answer, then
+ * a lingering close ({@link LingeringClose}, up to {@value #LINGER_MILLIS} ms) while the rest of the body is read
+ * and dropped, so that a client still sending its body reads the answer instead of a reset. A KV PUT whose key the store would refuse (too long, leading '/', NUL) is
  * answered 400 before its value is read.
  */
 final class BodyLimits extends ChannelInboundHandlerAdapter {
+    static final long LINGER_MILLIS = 5_000;
     private final Router router;
+    /** A request was refused: everything that still arrives on this connection is dropped. */
+    private boolean closing;
     private long limit;
     private long received;
-    private boolean discarding;
     private String method;
     private Router.Route route;
 
@@ -41,8 +43,11 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (msg instanceof HttpRequest req) {
-            discarding = false;
             received = 0;
             method = req.method().name();
             String uri = req.uri();
@@ -75,10 +80,6 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
             }
         }
         if (msg instanceof HttpContent content) {
-            if (discarding) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
             received += content.content().readableBytes();
             if (received > limit) {
                 reject(ctx, received);
@@ -114,14 +115,14 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
         refuse(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, message);
     }
 
-    /** Answers and closes the connection; the rest of the request is discarded. */
+    /** Answers and ends the connection (a lingering close); the rest of the request is discarded. */
     private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
-        discarding = true;
+        closing = true;
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(message, StandardCharsets.UTF_8));
         resp.headers().set(HttpHeaderNames.CONTENT_TYPE, ApiResponse.TEXT);
         resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes());
         resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(resp).addListener(f -> LingeringClose.start(ctx.channel(), LINGER_MILLIS));
     }
 }

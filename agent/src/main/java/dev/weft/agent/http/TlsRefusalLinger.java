@@ -6,14 +6,11 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-
-import java.util.concurrent.TimeUnit;
 
 /**
- * Sits in front of the {@link SslHandler} (nearer the socket) and makes a refused TLS handshake end with a lingering
- * close: the alert goes out, the output is shut down, and what the client still sends is read and dropped until it
- * closes or {@value #LINGER_MILLIS} ms pass.
+ * Sits in front of the {@link SslHandler} (nearer the socket) and makes a refused TLS handshake end with a
+ * {@link LingeringClose}: the alert goes out, the output is shut down, and what the client still sends is read
+ * and dropped until it closes or {@value #LINGER_MILLIS} ms pass.
  *
  * <p>Why: under TLS 1.3 a client's handshake is over before the server has checked the client's certificate, so
  * the client sends its last handshake flight and its first request without waiting. A server that closes at once
@@ -32,19 +29,14 @@ final class TlsRefusalLinger extends ChannelDuplexHandler {
             ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
             return;
         }
-        if (!handshakeFailed(ctx) || !(ctx.channel() instanceof DuplexChannel duplex) || !ctx.channel().isActive()) {
+        if (!handshakeFailed(ctx) || !(ctx.channel() instanceof DuplexChannel) || !ctx.channel().isActive()) {
             ctx.close(promise);
             return;
         }
         lingering = true;
         ctx.flush();
-        duplex.shutdownOutput(); // the alert, then FIN: the client reads the alert, then the end of the stream
-        Future<?> timer = ctx.executor().schedule(() -> ctx.channel().unsafe().close(ctx.voidPromise()),
-                LINGER_MILLIS, TimeUnit.MILLISECONDS);
-        ctx.channel().closeFuture().addListener(f -> {
-            timer.cancel(false);
-            promise.trySuccess();
-        });
+        LingeringClose.start(ctx.channel(), LINGER_MILLIS); // the alert, then FIN; the client reads the alert
+        ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
     }
 
     @Override

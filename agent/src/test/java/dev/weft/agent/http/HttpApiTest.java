@@ -351,22 +351,44 @@ class HttpApiTest {
             out.write(("PUT /v1/kv/big/chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             byte[] chunk = new byte[64 * 1024];
-            try {
-                for (int i = 0; i < 10; i++) {
-                    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.write(chunk);
-                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-                }
-                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-            } catch (java.io.IOException closedByServer) {
-                // the server may close before everything is sent
+            // the server refuses at 512 KiB and reads and drops the rest (a lingering close): no write fails
+            for (int i = 0; i < 10; i++) {
+                out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(chunk);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
             }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
             String head = Http.readUntilClosed(s.getInputStream());
             assertTrue(head.startsWith("HTTP/1.1 413"), head);
             assertTrue(head.contains("too large"), head);
         }
         assertEquals(404, http.get("/v1/kv/big/chunked").status());
+    }
+
+    /**
+     * A client that sends its body after the 413 (which comes as soon as the Content-Length is read) can still
+     * write it: the server has shut down its side but reads and drops the rest. A close with the body unread
+     * would reset the connection, and clients writing their body then fail without reading the answer.
+     */
+    @Test
+    void aClientStillSendingItsBodyAfterThe413IsNotReset() throws Exception {
+        int size = 512 * 1024 + 1;
+        try (Socket s = new Socket("127.0.0.1", agent.agent().httpAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("PUT /v1/kv/big/late HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String head = Http.readUntilClosed(s.getInputStream()); // the answer, then the server's FIN
+            assertTrue(head.startsWith("HTTP/1.1 413"), head);
+            byte[] piece = new byte[64 * 1024];
+            for (int sent = 0; sent < size; sent += piece.length) {
+                out.write(piece, 0, Math.min(piece.length, size - sent)); // a reset fails the second write
+                out.flush();
+            }
+        }
+        assertEquals(404, http.get("/v1/kv/big/late").status());
     }
 
     // ---- index header and blocking queries ---------------------------------------------------------------
