@@ -379,7 +379,10 @@ class ServerConnectionsTest {
         IOException e = assertThrows(IOException.class, () -> c.exchange("127.0.0.1:" + ss.getLocalPort(), "PUT",
                 "/v1/kv/a", bytes("x"), "", System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
         assertInstanceOf(SSLException.class, e, "the refusal, not a stale connection: " + e);
-        assertTrue(e.getMessage().contains("bad_certificate"), e.getMessage());
+        // JDK 17 clients send their certificate and get bad_certificate; newer ones (25) send none when the
+        // server's list of CAs does not name theirs, and get certificate_required
+        assertTrue(e.getMessage().contains("bad_certificate") || e.getMessage().contains("certificate_required"),
+                e.getMessage());
         assertEquals(1, e.getSuppressed().length, "the write failed first (the case under test)");
     }
 
