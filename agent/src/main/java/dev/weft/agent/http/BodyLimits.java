@@ -22,10 +22,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * Enforces each route's body limit before the aggregator buffers anything: a declared Content-Length over the
  * limit is refused with 413 at once (nothing of that size is allocated, and no "100 Continue" is sent); a chunked
- * body is counted as it streams and refused when it crosses the limit. The refused connection ends: the answer, then
- * a lingering close ({@link LingeringClose}, up to {@value #LINGER_MILLIS} ms) while the rest of the body is read
- * and dropped, so that a client still sending its body reads the answer instead of a reset. A KV PUT whose key the store would refuse (too long, leading '/', NUL) is
- * answered 400 before its value is read.
+ * body is counted as it streams and refused when it crosses the limit. The refused connection ends with the
+ * answer and a lingering close ({@link LingeringClose}, up to {@value #LINGER_MILLIS} ms) while the rest of the
+ * body is read and dropped, so that a client still sending its body reads the answer instead of a reset. A KV PUT
+ * whose key the store would refuse (too long, leading '/', NUL) is answered 400 before its value is read.
  */
 final class BodyLimits extends ChannelInboundHandlerAdapter {
     static final long LINGER_MILLIS = 5_000;
@@ -123,6 +123,10 @@ final class BodyLimits extends ChannelInboundHandlerAdapter {
         resp.headers().set(HttpHeaderNames.CONTENT_TYPE, ApiResponse.TEXT);
         resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes());
         resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(resp).addListener(f -> LingeringClose.start(ctx.channel(), LINGER_MILLIS));
+        ctx.writeAndFlush(resp).addListener(f -> {
+            if (!LingeringClose.start(ctx.channel(), LINGER_MILLIS)) {
+                ctx.channel().close();
+            }
+        });
     }
 }

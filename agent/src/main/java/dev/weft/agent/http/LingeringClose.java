@@ -16,15 +16,16 @@ final class LingeringClose {
     private LingeringClose() {
     }
 
-    static void start(Channel ch, long graceMillis) {
+    /** Starts the lingering close; false when the channel cannot have one (closed, or not duplex). */
+    static boolean start(Channel ch, long graceMillis) {
         if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
-            ch.close();
-            return;
+            return false;
         }
         duplex.shutdownOutput();
         // closed below the pipeline's handlers: one of them may be holding the close back (TlsRefusalLinger)
         var timer = ch.eventLoop().schedule(() -> ch.unsafe().close(ch.voidPromise()), graceMillis,
                 TimeUnit.MILLISECONDS);
         ch.closeFuture().addListener(f -> timer.cancel(false));
+        return true;
     }
 }

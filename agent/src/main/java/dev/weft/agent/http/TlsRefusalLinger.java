@@ -3,7 +3,6 @@ package dev.weft.agent.http;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 
@@ -29,14 +28,15 @@ final class TlsRefusalLinger extends ChannelDuplexHandler {
             ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
             return;
         }
-        if (!handshakeFailed(ctx) || !(ctx.channel() instanceof DuplexChannel) || !ctx.channel().isActive()) {
-            ctx.close(promise);
-            return;
+        if (handshakeFailed(ctx)) {
+            ctx.flush();
+            if (LingeringClose.start(ctx.channel(), LINGER_MILLIS)) { // the alert, then FIN
+                lingering = true;
+                ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+                return;
+            }
         }
-        lingering = true;
-        ctx.flush();
-        LingeringClose.start(ctx.channel(), LINGER_MILLIS); // the alert, then FIN; the client reads the alert
-        ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+        ctx.close(promise);
     }
 
     @Override
