@@ -226,15 +226,8 @@ public final class ChaosRun {
             }
         }
         b.append("\n  last warnings and errors in ").append(m.log.getFileName()).append(':');
-        try {
-            List<String> notable = java.nio.file.Files.readAllLines(m.log).stream()
-                    .filter(l -> l.contains("[WARN]") || l.contains("[ERROR]") || l.startsWith("===="))
-                    .toList();
-            notable.subList(Math.max(0, notable.size() - 15), notable.size())
-                    .forEach(l -> b.append("\n    ").append(l.length() > 300 ? l.substring(0, 300) + "..." : l));
-        } catch (IOException e) {
-            b.append(" (cannot read: ").append(e.getMessage()).append(')');
-        }
+        m.logTail(15, l -> l.contains("[WARN]") || l.contains("[ERROR]") || l.startsWith("===="))
+                .forEach(l -> b.append("\n    ").append(l.length() > 300 ? l.substring(0, 300) + "..." : l));
         return b.toString();
     }
 

@@ -251,15 +251,16 @@ public final class Cluster implements AutoCloseable {
 
     /**
      * Waits until a member started by {@link #restart} answers HTTP (with or without a leader), and returns how
-     * long that took (since its start, when called right after {@link #restart}). Fails at once when the process exits, with the end of its log. The fault's
-     * recovery is timed from here: a JVM that starts in under 2 s on an idle machine takes 5-25 s among four
+     * long that took (since its start, when called right after {@link #restart}). Fails at once when the process
+     * exits, with the end of its log. The fault's recovery is timed from here: a JVM that starts in under 2 s on an idle machine takes 5-25 s among four
      * busy members and the workload on 2 cores, and that is not the cluster's recovery.
      */
     public long awaitUp(Member m, Duration within) throws IOException {
         long t0 = System.nanoTime();
         Deadline.poll(within, m.name + "'s HTTP API answering after its start", () -> {
             if (!m.isAlive()) {
-                throw new IOException(m.name + " exited after its start; the end of its log:\n" + tail(m.log, 40));
+                throw new IOException(m.name + " exited after its start; the end of its log:\n"
+                        + String.join("\n", m.logTail(40, l -> true)));
             }
             try {
                 return http.get(m.httpPort, "/v1/status/leader").status() == 200 ? Boolean.TRUE : null;
@@ -270,15 +271,6 @@ public final class Cluster implements AutoCloseable {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         events.log("process", m.name + " answers HTTP (waited " + ms + " ms)");
         return ms;
-    }
-
-    private static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(cannot read " + file + ": " + e.getMessage() + ")";
-        }
     }
 
     /** Reads one counter of the member's Prometheus metrics (sum over series matching the label text). */

@@ -74,6 +74,16 @@ public final class Member {
         return this;
     }
 
+    /** The last {@code n} lines of this member's log that {@code which} accepts, or why it cannot be read. */
+    public List<String> logTail(int n, java.util.function.Predicate<String> which) {
+        try {
+            List<String> lines = Files.readAllLines(log).stream().filter(which).toList();
+            return lines.subList(Math.max(0, lines.size() - n), lines.size());
+        } catch (IOException e) {
+            return List.of("(cannot read " + log + ": " + e.getMessage() + ")");
+        }
+    }
+
     /** The running process' PID, or -1. */
     public synchronized long pid() {
         return process != null && process.isAlive() ? process.pid() : -1;
