@@ -2,7 +2,6 @@ package dev.weft.kvstore.raft;
 
 import dev.weft.kvstore.StoreException;
 import dev.weft.kvstore.state.Applied;
-import dev.weft.kvstore.state.Command;
 import dev.weft.kvstore.state.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static dev.weft.kvstore.raft.SingleNodeRaftStoreTest.set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -128,9 +128,5 @@ class TornLogTailTest {
         }
         Files.write(segment, b);
         return end;
-    }
-
-    private static Command.KvSet set(String key, String value) {
-        return new Command.KvSet(key, value.getBytes(StandardCharsets.UTF_8), 0, Command.NO_CAS);
     }
 }
