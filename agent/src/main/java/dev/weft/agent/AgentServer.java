@@ -502,13 +502,26 @@ public final class AgentServer implements AutoCloseable {
 
     /**
      * A graceful leave ({@code PUT /v1/agent/leave}, {@code weft leave}): the host leaves its overlay networks at
-     * once (devices removed, leases and endpoint addresses released, so other hosts drop their routes now), then
-     * the agent stops on another thread, marking its node as left.
+     * once (devices removed, leases and endpoint addresses released, so other hosts drop their routes now). A
+     * server then marks its node as left and removes itself from the Raft configuration, as Consul's leave does,
+     * so the other servers no longer count it toward their quorum (the only server stays; a failed removal is
+     * logged and the agent still stops). Then the agent stops on another thread, marking its node as left.
+     * Only an explicit leave removes a server: a stop by signal ({@link #close()}) keeps it a member, as
+     * Consul's {@code leave_on_terminate} does by default for servers, so that a restart rejoins as before.
      */
     public void leave() {
         log.info("agent {}: graceful leave", config.nodeName());
         if (overlay != null) {
             overlay.leave();
+        }
+        if (store instanceof RaftStore raft) {
+            local.close(true);
+            try {
+                raft.leaveCluster();
+            } catch (RuntimeException e) {
+                log.warn("agent {}: still a Raft server after leaving: {}; remove it with `weft operator raft "
+                        + "remove-peer -id {}`", config.nodeName(), e.getMessage(), raft.selfId());
+            }
         }
         Thread t = new Thread(() -> close(true), "weft-leave");
         t.start();

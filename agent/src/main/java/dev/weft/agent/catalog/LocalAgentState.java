@@ -78,6 +78,8 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
     private final Path persistFile;
     private final HealthChecks runners;
     private final ScheduledExecutorService exec;
+    /** The last heartbeat proposed (guarded by this); close with leave waits for it before marking the node left. */
+    private CompletableFuture<Applied> heartbeatInFlight;
     private final Counter writes;
     private final Counter syncFailures;
 
@@ -734,12 +736,17 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
     }
 
     private void heartbeat() {
-        if (closed) {
-            return;
+        CompletableFuture<Applied> sent;
+        synchronized (this) {
+            // under the lock that close takes: no heartbeat is sent after close has seen the last one
+            if (closed) {
+                return;
+            }
+            sent = store.submit(new Command.NodeHeartbeat(self.node()));
+            heartbeatInFlight = sent;
         }
         try {
-            Applied a = store.submit(new Command.NodeHeartbeat(self.node()))
-                    .get(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Applied a = sent.get(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             if (a.result() instanceof Result.Bool b && !b.value()) {
                 // Our node is not in the catalog (removed by an operator, or a restored snapshot): re-register.
                 log.info("agent: node {} missing from the catalog; re-registering", self.node());
@@ -824,15 +831,28 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
      * services leave answers at once instead of after the node-health timeout (best effort, bounded wait).
      */
     public void close(boolean leave) {
+        CompletableFuture<Applied> lastHeartbeat;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            lastHeartbeat = heartbeatInFlight;
         }
         runners.close();
         exec.shutdownNow();
         if (leave) {
+            // A heartbeat turns the node's health back to passing: one still in flight must commit before the
+            // "left" mark, not after it.
+            if (lastHeartbeat != null) {
+                try {
+                    lastHeartbeat.get(2, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    log.debug("agent: last heartbeat: {}", e.toString());
+                }
+            }
             try {
                 store.submit(new Command.CheckStatus(self.node(), CatalogView.NODE_HEALTH_CHECK,
                         HealthStatus.CRITICAL, "Agent left the cluster")).get(2, TimeUnit.SECONDS);

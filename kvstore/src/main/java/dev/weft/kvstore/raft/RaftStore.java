@@ -285,11 +285,17 @@ public final class RaftStore implements ReplicatedStore {
                     cfg.datacenter(), boot.mode());
 
             Collection<RaftPeer> peers = server.getDivision(groupId).getRaftConf().getAllPeers();
-            if (peers.stream().noneMatch(p -> p.getId().equals(selfId))) {
+            // A member that left (leaveCluster) may still find itself in its own log's configuration: the
+            // cluster's word counts, so it asks the join addresses again.
+            Path leftMarker = leftMarker(cfg);
+            boolean left = Files.exists(leftMarker);
+            if (left || peers.stream().noneMatch(p -> p.getId().equals(selfId))) {
                 if (others.isEmpty()) {
-                    LOG.warn("{}: not in the Raft configuration and no join address; waiting to be added", selfId);
+                    LOG.warn("{}: not in the Raft configuration{} and no join address; waiting to be added", selfId,
+                            left ? " (it left the cluster)" : "");
                 } else {
                     peers = join(cfg, self, groupId, others, tls);
+                    Files.deleteIfExists(leftMarker);
                 }
             }
             Map<RaftPeerId, RaftPeer> clientPeers = new LinkedHashMap<>();
@@ -717,6 +723,56 @@ public final class RaftStore implements ReplicatedStore {
     }
 
     // ---- extras ------------------------------------------------------------------------------------------
+
+    /**
+     * A server's graceful leave ({@code weft leave}), as in Consul: removes this member from the Raft
+     * configuration, so that the other servers stop counting it toward their quorum. On the leader, Ratis commits
+     * the new configuration and then steps down. The only server is not removed (a cluster needs one), and a
+     * member that is no longer in the configuration has nothing to do. Blocks until the removal is committed.
+     *
+     * @return true when this member was removed, false when it was the only server or no longer a member
+     * @throws StoreException when the removal fails or does not commit within the request timeout (no quorum)
+     */
+    public boolean leaveCluster() {
+        List<RaftPeer> peers = List.copyOf(division().getRaftConf().getCurrentPeers());
+        if (peers.stream().noneMatch(p -> p.getId().equals(selfId))) {
+            LOG.info("{}: leave: not in the Raft configuration; nothing to remove", selfId);
+            return false;
+        }
+        if (peers.size() == 1) {
+            LOG.info("{}: leave: the only Raft server stays in the configuration", selfId);
+            return false;
+        }
+        try {
+            removePeer(selfId.toString()).get(cfg.requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while leaving the Raft configuration", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new StoreException("could not leave the Raft configuration: " + cause.getMessage(), cause);
+        } catch (TimeoutException e) {
+            throw new StoreException("could not leave the Raft configuration within "
+                    + cfg.requestTimeout().multipliedBy(2).toMillis() + " ms (no quorum?)", e);
+        }
+        try {
+            Files.writeString(leftMarker(cfg), "left the Raft configuration at " + clock.instant() + "\n");
+        } catch (IOException e) {
+            LOG.warn("{}: could not record the leave in {}: {}; delete the data dir before this server rejoins",
+                    selfId, leftMarker(cfg), e.toString());
+        }
+        LOG.info("{}: left the Raft configuration; servers now {}", selfId, peers.stream()
+                .map(p -> p.getId().toString()).filter(id -> !id.equals(selfId.toString())).toList());
+        return true;
+    }
+
+    /**
+     * Written when this member left the configuration: on its next start it asks the join addresses to add it
+     * again, whatever its own log says (the entry removing it may never have reached it).
+     */
+    private static Path leftMarker(RaftConfig cfg) {
+        return cfg.dataDir().resolve("raft-left");
+    }
 
     /** This member's Raft peer ID ({@code host-port}). */
     public String selfId() {
