@@ -173,11 +173,16 @@ final class Json {
                     if (i + 4 > s.length()) {
                         throw fail("short \\u escape");
                     }
-                    try {
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw fail("bad \\u escape");
+                    // exactly four hex digits: Integer.parseInt alone would also take a sign (+0e9, -001)
+                    int code = 0;
+                    for (int k = i; k < i + 4; k++) {
+                        int d = Character.digit(s.charAt(k), 16);
+                        if (d < 0 || s.charAt(k) > 'f') {
+                            throw fail("bad \\u escape");
+                        }
+                        code = code * 16 + d;
                     }
+                    b.append((char) code);
                     i += 4;
                 }
                 default -> throw fail("bad escape");

@@ -62,6 +62,18 @@ class JsonFuzzTest {
     }
 
     @Test
+    void aUnicodeEscapeTakesFourHexDigitsAndNoSign() {
+        // found by the fuzzer (input sign-in-unicode-escape): Integer.parseInt("+0e9", 16) is 0xe9
+        for (String bad : new String[]{"+0e9", "-001", "0x12", " 123"}) {
+            String json = "{\"name\":\"\\u" + bad + "\"}";
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.topLevelStrings(json),
+                    json);
+            assertTrue(e.getMessage().startsWith("bad \\u escape"), e.getMessage());
+        }
+        assertEquals(Map.of("name", "\u00e9\u00C9"), Json.topLevelStrings("{\"name\":\"\\u00e9\\u00C9\"}"));
+    }
+
+    @Test
     void agreesWithJacksonOnDuplicateNamesAndLongNumbers() {
         Map<String, String> last = Json.topLevelStrings("{\"cniVersion\":\"1.0.0\",\"name\":\"a\",\"cniVersion\":1}");
         assertEquals(Map.of("name", "a"), last, "the last member of a name wins");
