@@ -363,7 +363,10 @@ public final class AgentServer implements AutoCloseable {
                     .onlyPassing(d.dnsOnlyPassing())
                     .nodeTtl(d.dnsNodeTtl())
                     .serviceTtl(d.dnsServiceTtl())
-                    .rateLimit(d.dnsRateLimit());
+                    .rateLimit(d.dnsRateLimit())
+                    // A client's JVM runs C1 only (agent/client-jvm.options), where Netty's UDP path costs about
+                    // twice the plain sockets' per query; servers keep Netty (docs/PERFORMANCE.md, client agents).
+                    .blockingUdp(!config.server());
             if (d.altDomain() != null) {
                 b.altDomain(d.altDomain());
             }

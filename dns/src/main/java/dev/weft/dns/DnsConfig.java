@@ -56,6 +56,7 @@ public final class DnsConfig {
     private final int udpReceiveBuffer;
     private final int ioThreads;
     private final boolean nativeTransport;
+    private final boolean blockingUdp;
     private final int cacheEntries;
     private final long cacheBytes;
     private final double rateLimit;
@@ -93,6 +94,7 @@ public final class DnsConfig {
         }
         this.ioThreads = b.ioThreads;
         this.nativeTransport = b.nativeTransport;
+        this.blockingUdp = b.blockingUdp;
         if (b.cacheEntries < 0) {
             throw new IllegalArgumentException("negative cacheEntries");
         }
@@ -133,6 +135,7 @@ public final class DnsConfig {
         b.udpReceiveBuffer = udpReceiveBuffer;
         b.ioThreads = ioThreads;
         b.nativeTransport = nativeTransport;
+        b.blockingUdp = blockingUdp;
         b.cacheEntries = cacheEntries;
         b.cacheBytes = cacheBytes;
         b.rateLimit = rateLimit;
@@ -245,6 +248,16 @@ public final class DnsConfig {
     /** Use Linux epoll (with SO_REUSEPORT) when available; false forces the NIO transport. */
     public boolean nativeTransport() {
         return nativeTransport;
+    }
+
+    /**
+     * Serve UDP from plain JDK sockets, one blocking thread per socket ({@link #ioThreads()} of them, sharing the
+     * port with SO_REUSEPORT), instead of Netty's event loops; TCP stays on the event loops. Far less code runs
+     * per query, which matters when that code is not compiled by C2: a client agent's JVM runs C1 only, and there
+     * this path costs about half of Netty's per query (docs/PERFORMANCE.md). Off by default.
+     */
+    public boolean blockingUdp() {
+        return blockingUdp;
     }
 
     /** Maximum cached answers; the cache is cleared when it would grow beyond. 0 disables caching. */
@@ -402,6 +415,7 @@ public final class DnsConfig {
         private int udpReceiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER;
         private int ioThreads;
         private boolean nativeTransport = true;
+        private boolean blockingUdp;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
         private long cacheBytes = defaultCacheBytes();
         private double rateLimit;
@@ -492,6 +506,12 @@ public final class DnsConfig {
 
         public Builder nativeTransport(boolean enabled) {
             this.nativeTransport = enabled;
+            return this;
+        }
+
+        /** See {@link DnsConfig#blockingUdp()}. */
+        public Builder blockingUdp(boolean enabled) {
+            this.blockingUdp = enabled;
             return this;
         }
 

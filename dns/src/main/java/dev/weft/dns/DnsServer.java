@@ -4,12 +4,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -36,7 +39,15 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,11 +87,124 @@ public final class DnsServer implements AutoCloseable {
     private boolean closed;
 
     /** The sockets of one address: UDP (one or more) and TCP on the same port. */
-    private record Listener(InetSocketAddress requested, InetSocketAddress bound, List<Channel> udp, Channel tcp) {
+    private record Listener(InetSocketAddress requested, InetSocketAddress bound, List<Channel> udp, Channel tcp,
+                            List<BlockingUdp> blockingUdp) {
         void close() {
             tcp.close().syncUninterruptibly();
             for (Channel c : udp) {
                 c.close().syncUninterruptibly();
+            }
+            for (BlockingUdp b : blockingUdp) {
+                b.close();
+            }
+        }
+    }
+
+    /**
+     * One plain JDK UDP socket served by its own thread ({@link DnsConfig#blockingUdp()}): receive into one
+     * reused buffer, answer, send. Closing the socket ends the thread.
+     */
+    private final class BlockingUdp implements Runnable {
+        private final DatagramChannel socket;
+        private final EventLoop loop;
+        private final Thread thread;
+
+        BlockingUdp(InetSocketAddress bound, int n) throws IOException {
+            socket = DatagramChannel.open(bound.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6
+                    : StandardProtocolFamily.INET);
+            try {
+                socket.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                if (config.udpReceiveBuffer() > 0) {
+                    socket.setOption(StandardSocketOptions.SO_RCVBUF, config.udpReceiveBuffer());
+                }
+                socket.bind(bound);
+            } catch (IOException | RuntimeException e) {
+                socket.close();
+                throw e;
+            }
+            loop = group.next(); // where forwarded queries complete
+            thread = new Thread(this, "weft-dns-udp-" + bound.getPort() + "-" + n);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void run() {
+            ByteBuffer buf = ByteBuffer.allocateDirect(MAX_QUERY_DATAGRAM);
+            ByteBuf in = Unpooled.wrappedBuffer(buf);
+            while (socket.isOpen()) {
+                InetSocketAddress sender;
+                try {
+                    buf.clear();
+                    sender = (InetSocketAddress) socket.receive(buf);
+                } catch (ClosedChannelException e) {
+                    return;
+                } catch (IOException e) {
+                    log.debug("DNS UDP socket error: {}", e.toString());
+                    continue;
+                }
+                try {
+                    answer(in, buf.position(), sender);
+                } catch (RuntimeException e) {
+                    metrics.errors.increment();
+                    log.warn("DNS UDP query from {} failed", sender, e);
+                }
+            }
+        }
+
+        private void answer(ByteBuf in, int length, InetSocketAddress sender) {
+            if (length > DnsLimits.MAX_QUERY_BYTES) {
+                metrics.oversized.increment();
+                return;
+            }
+            if (rateLimiter != null && !rateLimiter.allow(sender.getAddress())) {
+                metrics.rateLimitedUdp.increment();
+                return;
+            }
+            in.setIndex(0, length); // handle reads the query before it returns; a forwarded one keeps a copy
+            ByteBuf out = processor.handle(in, false, PooledByteBufAllocator.DEFAULT, loop,
+                    later -> send(later, sender));
+            if (out != null) {
+                send(out, sender);
+            }
+        }
+
+        private void send(ByteBuf out, InetSocketAddress to) {
+            try {
+                socket.send(out.nioBuffer(), to);
+            } catch (IOException e) {
+                log.debug("DNS UDP send to {}: {}", to, e.toString());
+            } finally {
+                out.release();
+            }
+        }
+
+        InetSocketAddress localAddress() {
+            try {
+                return (InetSocketAddress) socket.getLocalAddress();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        int receiveBuffer() {
+            try {
+                return socket.getOption(StandardSocketOptions.SO_RCVBUF);
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+
+        void close() {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                log.debug("closing a DNS UDP socket: {}", e.toString());
+            }
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -138,7 +262,8 @@ public final class DnsServer implements AutoCloseable {
         log.info("DNS server listening on {} (udp+tcp), domain {}{}, {} transport with {} UDP socket(s), "
                         + "receive buffer {} bytes, recursors {}, rate limit {}", text(server.main.bound()),
                 config.domain(), config.altDomain() == null ? "" : " and " + config.altDomain(),
-                server.epoll ? "epoll" : "nio", server.udpSockets, server.receiveBuffer(server.main),
+                (server.epoll ? "epoll" : "nio") + (config.blockingUdp() ? " (TCP) and blocking UDP" : ""),
+                server.udpSockets, server.receiveBuffer(server.main),
                 config.recursors().stream().map(DnsServer::text).toList(),
                 config.rateLimit() > 0 ? config.rateLimit() + " answers/s per client address" : "none");
         return server;
@@ -146,7 +271,8 @@ public final class DnsServer implements AutoCloseable {
 
     /** The main UDP address (with the actual port when 0 was asked). */
     public InetSocketAddress udpAddress() {
-        return (InetSocketAddress) main.udp().get(0).localAddress();
+        return config.blockingUdp() ? main.blockingUdp().get(0).localAddress()
+                : (InetSocketAddress) main.udp().get(0).localAddress();
     }
 
     /** The main TCP address: the same port as {@link #udpAddress()}. */
@@ -236,11 +362,23 @@ public final class DnsServer implements AutoCloseable {
                 // SO_REUSEPORT socket of the same user already holds (and would then share its queries), TCP's never.
                 tcp = tcpBootstrap().bind(requested).syncUninterruptibly().channel();
                 InetSocketAddress bound = (InetSocketAddress) tcp.localAddress();
+                if (config.blockingUdp()) {
+                    List<BlockingUdp> blocking = new ArrayList<>();
+                    try {
+                        for (int k = 0; k < udpSockets; k++) {
+                            blocking.add(new BlockingUdp(bound, k));
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        blocking.forEach(BlockingUdp::close);
+                        throw e;
+                    }
+                    return new Listener(requested, bound, List.of(), tcp, List.copyOf(blocking));
+                }
                 udp.add(udpBootstrap().bind(bound).syncUninterruptibly().channel());
                 for (int k = 1; k < udpSockets; k++) {
                     udp.add(udpBootstrap().bind(bound).syncUninterruptibly().channel());
                 }
-                return new Listener(requested, bound, List.copyOf(udp), tcp);
+                return new Listener(requested, bound, List.copyOf(udp), tcp, List.of());
             } catch (Exception e) {
                 if (tcp != null) {
                     tcp.close().syncUninterruptibly();
@@ -302,6 +440,9 @@ public final class DnsServer implements AutoCloseable {
     }
 
     private int receiveBuffer(Listener l) {
+        if (config.blockingUdp()) {
+            return l.blockingUdp().get(0).receiveBuffer();
+        }
         return ((DatagramChannelConfig) l.udp().get(0).config()).getReceiveBufferSize();
     }
 

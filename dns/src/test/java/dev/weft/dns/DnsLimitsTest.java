@@ -39,6 +39,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * over UDP and TCP, and the rate limit (UDP dropped, TCP REFUSED, per client address).
  */
 class DnsLimitsTest {
+    /** The configuration every case starts from; {@link BlockingUdpDnsLimitsTest} serves UDP from plain sockets. */
+    DnsConfig.Builder config() {
+        return Fixtures.config();
+    }
+
     private static final Pattern SIZE = Pattern.compile("MSG SIZE\\s+rcvd: (\\d+)");
     private static final Pattern FLAGS = Pattern.compile(";; flags:([a-z ]*);");
 
@@ -78,7 +83,7 @@ class DnsLimitsTest {
 
     @Test
     void udpAnswersFitTheRequestorsSize() throws Exception {
-        start(Fixtures.config());
+        start(config());
         // 100 instances: about 1.7 KB of A records, more of SRV
         String[][] cases = {
             {"+noedns", "512"}, {"+bufsize=100", "512"}, {"+bufsize=512", "512"}, {"+bufsize=1232", "1232"},
@@ -103,7 +108,7 @@ class DnsLimitsTest {
 
     @Test
     void otherNamesAreRefusedWithoutRecursors() throws Exception {
-        start(Fixtures.config());
+        start(config());
         String out = dig("+rec", "example.com", "A");
         assertTrue(out.contains("status: REFUSED"), out);
         Matcher m = FLAGS.matcher(out);
@@ -139,7 +144,7 @@ class DnsLimitsTest {
 
     @Test
     void oversizedQueriesAreRefused() throws Exception {
-        start(Fixtures.config());
+        start(config());
         try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             udp.setSoTimeout(5000);
             byte[] max = paddedQuery(1, DnsLimits.MAX_QUERY_BYTES);
@@ -184,7 +189,7 @@ class DnsLimitsTest {
 
     @Test
     void rateLimitDropsUdpAndRefusesTcpPerClientAddress() throws Exception {
-        start(Fixtures.config().rateLimit(2));
+        start(config().rateLimit(2));
         int sent = 20;
         try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             long started = System.nanoTime();
@@ -243,7 +248,7 @@ class DnsLimitsTest {
 
     @Test
     void noRateLimitByDefault() throws Exception {
-        start(Fixtures.config());
+        start(config());
         try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             udp.setSoTimeout(5000);
             byte[] buf = new byte[4096];

@@ -35,6 +35,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Behaviour beyond single lookups: health, cache invalidation, shuffling, sizes, TTLs, listeners, metrics. */
 class DnsServerTest {
+    /** The configuration every case starts from; {@link BlockingUdpDnsServerTest} serves UDP from plain sockets. */
+    DnsConfig.Builder config() {
+        return Fixtures.config();
+    }
+
     private final List<DnsServer> servers = new ArrayList<>();
 
     private DnsServer start(DnsConfig config, TestCatalog catalog) {
@@ -58,7 +63,7 @@ class DnsServerTest {
 
     @Test
     void udpAndTcpShareOnePickedPort() {
-        DnsServer s = start(Fixtures.config().build(), Fixtures.catalog());
+        DnsServer s = start(config().build(), Fixtures.catalog());
         assertNotEquals(0, s.udpAddress().getPort());
         assertEquals(s.udpAddress().getPort(), s.tcpAddress().getPort());
         assertEquals(InetAddress.getLoopbackAddress(), s.udpAddress().getAddress());
@@ -67,8 +72,8 @@ class DnsServerTest {
     @Test
     void onlyPassingDropsWarningInstances() {
         TestCatalog catalog = Fixtures.catalog();
-        DnsServer all = start(Fixtures.config().build(), catalog);
-        DnsServer passing = start(Fixtures.config().onlyPassing(true).build(), catalog);
+        DnsServer all = start(config().build(), catalog);
+        DnsServer passing = start(config().onlyPassing(true).build(), catalog);
         assertEquals(2, answers(all, "web-warn.service.weft", Type.A).size());
         assertEquals(List.of("web-warn.service.weft. 0 a 10.0.0.2"),
                 answers(passing, "web-warn.service.weft", Type.A));
@@ -77,7 +82,7 @@ class DnsServerTest {
     @Test
     void catalogChangesShowInTheNextAnswer() {
         TestCatalog catalog = Fixtures.catalog();
-        DnsServer s = start(Fixtures.config().build(), catalog);
+        DnsServer s = start(config().build(), catalog);
         assertEquals(2, answers(s, "web.service.weft", Type.A).size());
         assertEquals(2, answers(s, "web.service.weft", Type.A).size());
 
@@ -104,7 +109,7 @@ class DnsServerTest {
 
     @Test
     void negativeAnswersCarryTheSoaWithItsMinimumAsTtl() {
-        DnsServer s = start(Fixtures.config().soaMinTtl(Duration.ofSeconds(30)).build(), Fixtures.catalog());
+        DnsServer s = start(config().soaMinTtl(Duration.ofSeconds(30)).build(), Fixtures.catalog());
         Message m = Queries.query(s.udpAddress(), "nosuch.service.weft", Type.A);
         assertEquals(Rcode.NXDOMAIN, m.getRcode());
         SOARecord soa = (SOARecord) m.getSection(Section.AUTHORITY).get(0);
@@ -118,7 +123,7 @@ class DnsServerTest {
 
     @Test
     void ttlsPerServiceWithWildcardAndPrefix() {
-        DnsConfig config = Fixtures.config().nodeTtl(Duration.ofSeconds(15))
+        DnsConfig config = config().nodeTtl(Duration.ofSeconds(15))
                 .serviceTtl("*", Duration.ofSeconds(5))
                 .serviceTtl("web", Duration.ofSeconds(30))
                 .serviceTtl("web-*", Duration.ofSeconds(10))
@@ -147,7 +152,7 @@ class DnsServerTest {
             catalog.node("multi-" + i, "10.3.0." + i)
                     .service("multi-" + i, "multi-" + i, "multi", "", 80, List.of(), HealthStatus.PASSING);
         }
-        DnsServer s = start(Fixtures.config().build(), catalog);
+        DnsServer s = start(config().build(), catalog);
         Set<String> firsts = new HashSet<>();
         Set<List<String>> orders = new HashSet<>();
         for (int i = 0; i < 60; i++) {
@@ -176,7 +181,7 @@ class DnsServerTest {
     @Test
     void plainUdpIsTruncatedAt512BytesAndTcpGivesEverything() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        DnsServer s = start(Fixtures.config().build(), Fixtures.catalog(), registry);
+        DnsServer s = start(config().build(), Fixtures.catalog(), registry);
 
         Message udp = Queries.query(s.udpAddress(), "big.service.weft", Type.A);
         assertTrue(udp.getHeader().getFlag(Flags.TC), "TC over plain UDP");
@@ -197,7 +202,7 @@ class DnsServerTest {
 
     @Test
     void ednsAnswersWithOptUpTo4096Bytes() {
-        DnsServer s = start(Fixtures.config().build(), Fixtures.catalog());
+        DnsServer s = start(config().build(), Fixtures.catalog());
         Message a = Queries.query(s.udpAddress(), "big.service.weft", Type.A, Queries.Options.udp().edns(4096));
         assertFalse(a.getHeader().getFlag(Flags.TC));
         assertEquals(Fixtures.BIG, a.getSection(Section.ANSWER).size());
@@ -229,7 +234,7 @@ class DnsServerTest {
             String node = String.format("mid-%02d", i);
             catalog.node(node, "10.4.0." + i).service(node, node, "mid", "", 80, List.of(), HealthStatus.PASSING);
         }
-        DnsServer s = start(Fixtures.config().build(), catalog);
+        DnsServer s = start(config().build(), catalog);
         Message srv = Queries.query(s.udpAddress(), "mid.service.weft", Type.SRV);
         assertFalse(srv.getHeader().getFlag(Flags.TC));
         assertEquals(10, srv.getSection(Section.ANSWER).size());
@@ -249,7 +254,7 @@ class DnsServerTest {
     @Test
     void metricsCountQueriesCacheAndMalformed() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        DnsServer s = start(Fixtures.config().build(), Fixtures.catalog(), registry);
+        DnsServer s = start(config().build(), Fixtures.catalog(), registry);
         for (int i = 0; i < 3; i++) {
             Queries.query(s.udpAddress(), "web.service.weft", Type.A);
         }
@@ -269,7 +274,7 @@ class DnsServerTest {
         // exhausted it. The byte bound starts a fresh generation instead.
         long bound = 16 * 1024;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        DnsServer s = start(Fixtures.config().cacheBytes(bound).build(), Fixtures.catalog(), registry);
+        DnsServer s = start(config().cacheBytes(bound).build(), Fixtures.catalog(), registry);
         double maxSeen = 0;
         for (int i = 0; i < 600; i++) {
             Message m = Queries.query(s.udpAddress(), "random-" + i + ".service.weft", Type.A);
@@ -287,7 +292,7 @@ class DnsServerTest {
 
     @Test
     void listenersAddedAndRemovedAtRuntime() throws IOException {
-        DnsServer s = start(Fixtures.config().build(), Fixtures.catalog());
+        DnsServer s = start(config().build(), Fixtures.catalog());
         InetSocketAddress extra = s.addListener(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
         assertEquals("127.0.0.2", extra.getAddress().getHostAddress());
         assertEquals(List.of(s.udpAddress(), extra), s.listeners());
@@ -309,15 +314,15 @@ class DnsServerTest {
 
     @Test
     void fixedPortAlreadyInUseFailsToStart() {
-        DnsServer first = start(Fixtures.config().build(), Fixtures.catalog());
-        DnsConfig same = Fixtures.config().port(first.udpAddress().getPort()).nativeTransport(false).build();
+        DnsServer first = start(config().build(), Fixtures.catalog());
+        DnsConfig same = config().port(first.udpAddress().getPort()).nativeTransport(false).build();
         assertThrows(IllegalStateException.class, () -> DnsServer.start(same, Fixtures.catalog(),
                 new SimpleMeterRegistry()));
     }
 
     @Test
     void nioTransportAnswersToo() {
-        DnsServer s = start(Fixtures.config().nativeTransport(false).build(), Fixtures.catalog());
+        DnsServer s = start(config().nativeTransport(false).build(), Fixtures.catalog());
         assertFalse(s.nativeTransport());
         assertEquals(2, answers(s, "web.service.weft", Type.A).size());
         assertEquals(2, Queries.answers(Queries.query(s.tcpAddress(), "web.service.weft", Type.SRV,
@@ -328,7 +333,7 @@ class DnsServerTest {
 
     @Test
     void customDomainAndDatacenter() {
-        DnsConfig config = Fixtures.config().domain("cluster.local").altDomain(null).datacenter("east").build();
+        DnsConfig config = config().domain("cluster.local").altDomain(null).datacenter("east").build();
         DnsServer s = start(config, Fixtures.catalog());
         assertEquals(List.of("db.service.east.cluster.local. 0 srv 1 3 5432 0a010001.addr.east.cluster.local."),
                 answers(s, "db.service.east.cluster.local", Type.SRV));

@@ -23,6 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Names outside our domains go to the configured recursors: test upstreams on loopback. */
 class ForwardingTest {
+    /** The configuration every case starts from; {@link BlockingUdpForwardingTest} serves UDP from plain sockets. */
+    DnsConfig.Builder config() {
+        return Fixtures.config();
+    }
+
     private final List<AutoCloseable> open = new ArrayList<>();
 
     @AfterEach
@@ -39,7 +44,7 @@ class ForwardingTest {
     }
 
     private DnsServer server(SimpleMeterRegistry registry, Duration timeout, InetSocketAddress... recursors) {
-        DnsServer s = DnsServer.start(Fixtures.config().recursors(List.of(recursors)).recursorTimeout(timeout)
+        DnsServer s = DnsServer.start(config().recursors(List.of(recursors)).recursorTimeout(timeout)
                 .build(), Fixtures.catalog(), registry);
         open.add(s);
         return s;
@@ -115,7 +120,7 @@ class ForwardingTest {
     void tcpQueryRightAfterAForwardIsAnswered() throws IOException {
         for (int round = 0; round < 150; round++) {
             try (UpstreamServer up = new UpstreamServer(UpstreamServer.Mode.NORMAL);
-                 DnsServer s = DnsServer.start(Fixtures.config().recursors(List.of(up.address()))
+                 DnsServer s = DnsServer.start(config().recursors(List.of(up.address()))
                          .recursorTimeout(Duration.ofSeconds(2)).build(), Fixtures.catalog(),
                          new SimpleMeterRegistry())) {
                 Queries.query(s.udpAddress(), "big.example.test", Type.A);
