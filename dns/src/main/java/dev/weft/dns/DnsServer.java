@@ -153,12 +153,7 @@ public final class DnsServer implements AutoCloseable {
         }
 
         private void answer(ByteBuf in, int length, InetSocketAddress sender) {
-            if (length > DnsLimits.MAX_QUERY_BYTES) {
-                metrics.oversized.increment();
-                return;
-            }
-            if (rateLimiter != null && !rateLimiter.allow(sender.getAddress())) {
-                metrics.rateLimitedUdp.increment();
+            if (!admitUdp(length, sender)) {
                 return;
             }
             in.setIndex(0, length); // handle reads the query before it returns; a forwarded one keeps a copy
@@ -448,17 +443,28 @@ public final class DnsServer implements AutoCloseable {
 
     // ---- handlers -----------------------------------------------------------------------------------------
 
+    /**
+     * Whether a UDP query of {@code length} bytes from {@code sender} is answered, on either UDP path: an oversized
+     * datagram or one over the sender's rate limit is dropped and counted (nothing is reflected).
+     */
+    private boolean admitUdp(int length, InetSocketAddress sender) {
+        if (length > DnsLimits.MAX_QUERY_BYTES) {
+            metrics.oversized.increment();
+            return false;
+        }
+        if (rateLimiter != null && !rateLimiter.allow(sender.getAddress())) {
+            metrics.rateLimitedUdp.increment();
+            return false;
+        }
+        return true;
+    }
+
     @ChannelHandler.Sharable
     private final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
             InetSocketAddress sender = packet.sender();
-            if (packet.content().readableBytes() > DnsLimits.MAX_QUERY_BYTES) {
-                metrics.oversized.increment();
-                return;
-            }
-            if (rateLimiter != null && !rateLimiter.allow(sender.getAddress())) {
-                metrics.rateLimitedUdp.increment();
+            if (!admitUdp(packet.content().readableBytes(), sender)) {
                 return;
             }
             ByteBuf out = processor.handle(packet.content(), false, ctx.alloc(), ctx.channel().eventLoop(),
