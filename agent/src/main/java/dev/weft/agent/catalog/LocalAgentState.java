@@ -78,8 +78,11 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
     private final Path persistFile;
     private final HealthChecks runners;
     private final ScheduledExecutorService exec;
-    /** The last heartbeat proposed (guarded by this); close with leave waits for it before marking the node left. */
-    private CompletableFuture<Applied> heartbeatInFlight;
+    /**
+     * Every write this agent state has proposed and not yet seen answered (added under this, before close);
+     * close with leave waits for them before marking the node left, so none lands after the mark.
+     */
+    private final Set<CompletableFuture<Applied>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Counter writes;
     private final Counter syncFailures;
 
@@ -502,7 +505,7 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
         for (int i = 0; i < batch.size(); i++) {
             if (i % WRITES_IN_FLIGHT == 0) {
                 for (int j = i; j < Math.min(batch.size(), i + WRITES_IN_FLIGHT); j++) {
-                    futures.add(store.submit(batch.get(j).command()));
+                    futures.add(submit(batch.get(j).command()));
                 }
             }
             try {
@@ -535,6 +538,11 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
                 trigger(0);
             }
         } else {
+            synchronized (this) {
+                if (closed) {
+                    return; // writes refused because the agent is closing: nothing to retry
+                }
+            }
             if (error != null) {
                 log.warn("agent: anti-entropy write failed, will retry: {}", error);
             }
@@ -735,6 +743,21 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
         return out;
     }
 
+    /**
+     * Proposes a write and tracks it until answered. Once closed, proposes nothing: the write fails at once, so a
+     * round still running when the agent leaves cannot land after the "left" mark.
+     */
+    private synchronized CompletableFuture<Applied> submit(Command command) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new java.util.concurrent.CancellationException(
+                    "agent state closed"));
+        }
+        CompletableFuture<Applied> f = store.submit(command);
+        inFlight.add(f);
+        f.whenComplete((a, e) -> inFlight.remove(f));
+        return f;
+    }
+
     private void heartbeat() {
         CompletableFuture<Applied> sent;
         synchronized (this) {
@@ -742,8 +765,7 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
             if (closed) {
                 return;
             }
-            sent = store.submit(new Command.NodeHeartbeat(self.node()));
-            heartbeatInFlight = sent;
+            sent = submit(new Command.NodeHeartbeat(self.node()));
         }
         try {
             Applied a = sent.get(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -831,31 +853,32 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
      * services leave answers at once instead of after the node-health timeout (best effort, bounded wait).
      */
     public void close(boolean leave) {
-        CompletableFuture<Applied> lastHeartbeat;
+        List<CompletableFuture<Applied>> pending;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            lastHeartbeat = heartbeatInFlight;
+            pending = List.copyOf(inFlight);
         }
         runners.close();
         exec.shutdownNow();
         if (leave) {
-            // A heartbeat turns the node's health back to passing: one still in flight must commit before the
-            // "left" mark, not after it.
-            if (lastHeartbeat != null) {
-                try {
-                    lastHeartbeat.get(2, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (Exception e) {
-                    log.debug("agent: last heartbeat: {}", e.toString());
-                }
-            }
+            // A heartbeat turns the node's health back to passing, and a sync round may be registering the node
+            // with a passing serfHealth: what is still in flight must commit before the "left" mark, not after.
             try {
-                store.submit(new Command.CheckStatus(self.node(), CatalogView.NODE_HEALTH_CHECK,
-                        HealthStatus.CRITICAL, "Agent left the cluster")).get(2, TimeUnit.SECONDS);
+                CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                log.debug("agent: writes in flight at leave: {}", e.toString());
+            }
+            // A register, not a status update: an agent that leaves before its first sync committed (the node not
+            // yet in the catalog) still shows as left instead of never having been there.
+            CatalogCheck left = new CatalogCheck(self.node(), CatalogView.NODE_HEALTH_CHECK, NODE_HEALTH_NAME,
+                    HealthStatus.CRITICAL, "", "Agent left the cluster", "", "", List.of(), "", "", "", 0, 0, 0);
+            try {
+                store.submit(new Command.CatalogRegister(self, null, List.of(left), false)).get(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Exception e) {

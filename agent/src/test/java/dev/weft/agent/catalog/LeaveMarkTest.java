@@ -23,20 +23,23 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A graceful leave marks the node critical ("Agent left the cluster"). A heartbeat turns it back to passing, so
  * one still in flight when the agent leaves must commit before the mark: before the fix, the heartbeat's late
- * commit revived a node that had left (seen in ServerLeaveIT).
+ * commit revived a node that had left (seen in ServerLeaveIT). Likewise the first sync's registration, which
+ * carries a passing serfHealth: a server that left within a second of starting was shown passing, or not at all
+ * (seen in CI's ServerLeaveIT on 2026-12-07).
  */
 class LeaveMarkTest {
     private static final Duration WITHIN = Duration.ofSeconds(20);
 
     @Test
     void aHeartbeatInFlightDoesNotReviveANodeThatLeft() throws Exception {
-        SlowHeartbeatStore store = new SlowHeartbeatStore();
+        SlowStore store = new SlowStore();
         CatalogNode self = new CatalogNode("leaver", "", "127.0.0.1", Map.of(), Map.of(), 0, 0);
         LocalAgentState local = new LocalAgentState(self, store, new LocalAgentState.Settings(Duration.ofMinutes(5),
                 Duration.ofMinutes(1), Duration.ofMillis(50), Duration.ofSeconds(5)), null, new SimpleMeterRegistry());
@@ -44,46 +47,72 @@ class LeaveMarkTest {
             local.start();
             Poll.until(WITHIN, () -> "the node registered and passing", () ->
                     health(store) == HealthStatus.PASSING);
-            store.heartbeatsCommitAfterMillis = 300; // from now on, each heartbeat takes 300 ms to commit
-            Poll.until(WITHIN, () -> "a slow heartbeat in flight", () -> store.slowHeartbeatsSent > 0);
+            store.delay = c -> c instanceof Command.NodeHeartbeat ? 300 : 0; // from now on heartbeats are slow
+            Poll.until(WITHIN, () -> "a slow heartbeat in flight", () -> store.slowSent > 0);
             local.close(true);
-            // every heartbeat sent has committed (none is sent after close), so the state is final
-            Poll.until(WITHIN, () -> "the slow heartbeats to commit", () ->
-                    store.slowHeartbeatsCommitted == store.slowHeartbeatsSent);
+            // every write sent has committed (none is sent after close), so the state is final
+            Poll.until(WITHIN, () -> "the slow writes to commit", () -> store.slowCommitted == store.slowSent);
             assertEquals(HealthStatus.CRITICAL, health(store), "the node that left");
         } finally {
             local.close(false);
         }
     }
 
-    private static HealthStatus health(SlowHeartbeatStore store) {
+    @Test
+    void anAgentThatLeavesBeforeItsFirstSyncCommittedShowsAsLeft() throws Exception {
+        SlowStore store = new SlowStore();
+        // The first round's registration (node + passing serfHealth) commits well after the first heartbeat
+        // (which finds the node missing).
+        store.delay = c -> c instanceof Command.CatalogRegister r && r.checks().stream()
+                .allMatch(k -> k.status() == HealthStatus.PASSING) ? 600 : 100;
+        CatalogNode self = new CatalogNode("leaver", "", "127.0.0.1", Map.of(), Map.of(), 0, 0);
+        LocalAgentState local = new LocalAgentState(self, store, new LocalAgentState.Settings(Duration.ofMinutes(5),
+                Duration.ofMinutes(1), Duration.ofMillis(50), Duration.ofSeconds(5)), null, new SimpleMeterRegistry());
+        try {
+            local.start();
+            Poll.until(WITHIN, () -> "the first registration in flight", () -> store.slowRegistersSent > 0);
+            local.close(true);
+            Poll.until(WITHIN, () -> "the slow writes to commit", () -> store.slowCommitted == store.slowSent);
+            assertEquals(HealthStatus.CRITICAL, health(store), "the node that left");
+        } finally {
+            local.close(false);
+        }
+    }
+
+    private static HealthStatus health(SlowStore store) {
         CatalogCheck c = store.read(v -> v.catalog().check("leaver", CatalogView.NODE_HEALTH_CHECK));
         return c == null ? null : c.status();
     }
 
-    /** Applies commands to a {@link KvState} in order of arrival, except heartbeats once they are made slow. */
-    private static final class SlowHeartbeatStore implements ReplicatedStore {
+    /** Applies commands to a {@link KvState}, each after its {@link #delay} (in order of arrival when 0). */
+    private static final class SlowStore implements ReplicatedStore {
         private final KvState state = new KvState();
         private final Watches watches = new Watches();
         private long index;
-        volatile long heartbeatsCommitAfterMillis;
-        volatile int slowHeartbeatsSent;
-        volatile int slowHeartbeatsCommitted;
+        volatile ToLongFunction<Command> delay = c -> 0;
+        volatile int slowSent;
+        volatile int slowRegistersSent;
+        volatile int slowCommitted;
 
         @Override
         public CompletableFuture<Applied> submit(Command command) {
-            long delay = heartbeatsCommitAfterMillis;
-            if (command instanceof Command.NodeHeartbeat && delay > 0) {
+            long millis = delay.applyAsLong(command);
+            if (millis > 0) {
                 synchronized (this) {
-                    slowHeartbeatsSent++;
-                }
-                Executor later = CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS);
-                return CompletableFuture.supplyAsync(() -> {
-                    Applied a = apply(command);
-                    synchronized (this) {
-                        slowHeartbeatsCommitted++;
+                    slowSent++;
+                    if (command instanceof Command.CatalogRegister) {
+                        slowRegistersSent++;
                     }
-                    return a;
+                }
+                Executor later = CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS);
+                return CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return apply(command);
+                    } finally {
+                        synchronized (this) {
+                            slowCommitted++;
+                        }
+                    }
                 }, later);
             }
             return CompletableFuture.completedFuture(apply(command));
