@@ -38,6 +38,7 @@ public final class History {
 
     private final LongSupplier nanoClock;
     private final List<Operation> completed = new ArrayList<>();
+    private long ok;
     private final Map<Long, Pending> inFlight = new LinkedHashMap<>();
     private long nextId;
 
@@ -182,13 +183,13 @@ public final class History {
     public synchronized Operation recordOk(Call call, long invokeNanos, long completeNanos) {
         Operation op = new Operation(nextId++, call.process(), call.member(), call.kind(), call.key(), call.value(),
                 call.expected(), call.modifyIndex(), null, null, invokeNanos, completeNanos, Outcome.OK);
-        completed.add(op);
+        add(op);
         return op;
     }
 
     /** Appends an operation recorded elsewhere (a replayed or simulated history). */
     public synchronized void record(Operation op) {
-        completed.add(Objects.requireNonNull(op));
+        add(Objects.requireNonNull(op));
         nextId = Math.max(nextId, op.id() + 1);
     }
 
@@ -196,7 +197,19 @@ public final class History {
         if (inFlight.remove(op.id()) == null) {
             throw new IllegalStateException("operation " + op.id() + " was already completed");
         }
+        add(op);
+    }
+
+    private void add(Operation op) { // under this
         completed.add(op);
+        if (op.outcome() == Outcome.OK) {
+            ok++;
+        }
+    }
+
+    /** Operations completed OK so far. */
+    public synchronized long okCount() {
+        return ok;
     }
 
     /** Every operation, ordered by invoke time; the ones still in flight as UNKNOWN. */

@@ -42,6 +42,18 @@ class HistoryTest {
     }
 
     @Test
+    void countsTheOperationsThatCompletedOk() {
+        AtomicLong now = new AtomicLong();
+        History h = new History(now::get);
+        h.invoke(Call.write(1, "x", "a")).ok();
+        h.invoke(Call.write(2, "x", "b")).fail();
+        h.invoke(Call.write(3, "x", "c")); // still in flight
+        h.recordOk(Call.write(4, "y", "d"), 0, 1);
+        assertEquals(2, h.okCount());
+        assertEquals(4, h.size());
+    }
+
+    @Test
     void operationsStillInFlightAreUnknown() {
         AtomicLong now = new AtomicLong();
         History h = new History(now::get);
