@@ -62,7 +62,9 @@ class ShadedJarIT {
     /** A host name lookup in a JVM running the jar (the JVM that runs the tests; 17 by default, 25 in a CI variant). */
     @Test
     void hostNamesResolveInAJvmRunningTheJar() throws Exception {
-        Path src = Files.createTempFile("weft-resolve", ".java");
+        // In a directory of its own: from JDK 22 the source launcher also reads classes and resources beside it.
+        Path dir = Files.createTempDirectory("weft-resolve");
+        Path src = dir.resolve("Resolve.java");
         try {
             Files.writeString(src, "public class Resolve { public static void main(String[] a) throws Exception {"
                     + " System.out.println(java.net.InetAddress.getByName(\"localhost\").isLoopbackAddress()); } }");
@@ -75,6 +77,7 @@ class ShadedJarIT {
             assertEquals("true", out.trim(), out);
         } finally {
             Files.deleteIfExists(src);
+            Files.deleteIfExists(dir);
         }
     }
 }
