@@ -660,8 +660,7 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
             triggerAt(nextDue);
         }
         if (!nodeInSync) {
-            CatalogCheck health = new CatalogCheck(self.node(), CatalogView.NODE_HEALTH_CHECK, NODE_HEALTH_NAME,
-                    HealthStatus.PASSING, "", "Agent alive and reachable", "", "", List.of(), "", "", "", 0, 0, 0);
+            CatalogCheck health = nodeHealth(HealthStatus.PASSING, "Agent alive and reachable");
             out.add(new Write(new Command.CatalogRegister(self, null, hasHealth ? List.of() : List.of(health),
                     false), () -> {
                 synchronized (this) {
@@ -743,6 +742,12 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
         return out;
     }
 
+    /** This node's serfHealth check with the given status and output. */
+    private CatalogCheck nodeHealth(HealthStatus status, String output) {
+        return new CatalogCheck(self.node(), CatalogView.NODE_HEALTH_CHECK, NODE_HEALTH_NAME, status, "", output, "",
+                "", List.of(), "", "", "", 0, 0, 0);
+    }
+
     /**
      * Proposes a write and tracks it until answered. Once closed, proposes nothing: the write fails at once, so a
      * round still running when the agent leaves cannot land after the "left" mark.
@@ -759,14 +764,8 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
     }
 
     private void heartbeat() {
-        CompletableFuture<Applied> sent;
-        synchronized (this) {
-            // under the lock that close takes: no heartbeat is sent after close has seen the last one
-            if (closed) {
-                return;
-            }
-            sent = submit(new Command.NodeHeartbeat(self.node()));
-        }
+        // submit refuses once closed, under the lock that close takes: no heartbeat lands after the "left" mark
+        CompletableFuture<Applied> sent = submit(new Command.NodeHeartbeat(self.node()));
         try {
             Applied a = sent.get(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             if (a.result() instanceof Result.Bool b && !b.value()) {
@@ -875,8 +874,7 @@ public final class LocalAgentState implements HealthChecks.Listener, AutoCloseab
             }
             // A register, not a status update: an agent that leaves before its first sync committed (the node not
             // yet in the catalog) still shows as left instead of never having been there.
-            CatalogCheck left = new CatalogCheck(self.node(), CatalogView.NODE_HEALTH_CHECK, NODE_HEALTH_NAME,
-                    HealthStatus.CRITICAL, "", "Agent left the cluster", "", "", List.of(), "", "", "", 0, 0, 0);
+            CatalogCheck left = nodeHealth(HealthStatus.CRITICAL, "Agent left the cluster");
             try {
                 store.submit(new Command.CatalogRegister(self, null, List.of(left), false)).get(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

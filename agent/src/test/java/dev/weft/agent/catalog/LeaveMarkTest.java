@@ -40,9 +40,7 @@ class LeaveMarkTest {
     @Test
     void aHeartbeatInFlightDoesNotReviveANodeThatLeft() throws Exception {
         SlowStore store = new SlowStore();
-        CatalogNode self = new CatalogNode("leaver", "", "127.0.0.1", Map.of(), Map.of(), 0, 0);
-        LocalAgentState local = new LocalAgentState(self, store, new LocalAgentState.Settings(Duration.ofMinutes(5),
-                Duration.ofMinutes(1), Duration.ofMillis(50), Duration.ofSeconds(5)), null, new SimpleMeterRegistry());
+        LocalAgentState local = leaver(store);
         try {
             local.start();
             Poll.until(WITHIN, () -> "the node registered and passing", () ->
@@ -65,9 +63,7 @@ class LeaveMarkTest {
         // (which finds the node missing).
         store.delay = c -> c instanceof Command.CatalogRegister r && r.checks().stream()
                 .allMatch(k -> k.status() == HealthStatus.PASSING) ? 600 : 100;
-        CatalogNode self = new CatalogNode("leaver", "", "127.0.0.1", Map.of(), Map.of(), 0, 0);
-        LocalAgentState local = new LocalAgentState(self, store, new LocalAgentState.Settings(Duration.ofMinutes(5),
-                Duration.ofMinutes(1), Duration.ofMillis(50), Duration.ofSeconds(5)), null, new SimpleMeterRegistry());
+        LocalAgentState local = leaver(store);
         try {
             local.start();
             Poll.until(WITHIN, () -> "the first registration in flight", () -> store.slowRegistersSent > 0);
@@ -77,6 +73,13 @@ class LeaveMarkTest {
         } finally {
             local.close(false);
         }
+    }
+
+    /** The agent state of node "leaver": heartbeats every 50 ms, sync rounds far apart. */
+    private static LocalAgentState leaver(SlowStore store) {
+        CatalogNode self = new CatalogNode("leaver", "", "127.0.0.1", Map.of(), Map.of(), 0, 0);
+        return new LocalAgentState(self, store, new LocalAgentState.Settings(Duration.ofMinutes(5),
+                Duration.ofMinutes(1), Duration.ofMillis(50), Duration.ofSeconds(5)), null, new SimpleMeterRegistry());
     }
 
     private static HealthStatus health(SlowStore store) {
