@@ -1,6 +1,7 @@
 package dev.weft.dns;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -8,11 +9,14 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
  * The DNS server's Micrometer meters. Query counters are tagged by qtype (a fixed set, others as
- * {@code other}) and rcode, and looked up in an array so that counting a query allocates nothing.
+ * {@code other}) and rcode, and looked up in an array so that counting a query allocates nothing. The counters
+ * every query touches count in a {@link LongAdder} that the registry reads ({@link FunctionCounter}): cheaper per
+ * increment than a Micrometer counter's {@code DoubleAdder}, which matters to C1-compiled client agents.
  */
 final class DnsMetrics {
     private static final int[] TYPES = {Type.A, Type.AAAA, Type.SRV, Type.PTR, Type.TXT, Type.ANY, Type.SOA,
@@ -20,14 +24,14 @@ final class DnsMetrics {
     private static final int RCODES = 32;
 
     private final MeterRegistry registry;
-    private final Counter[] queries = new Counter[(TYPES.length + 1) * RCODES];
+    private final LongAdder[] queries = new LongAdder[(TYPES.length + 1) * RCODES];
     final Counter forwarded;
     final Counter forwardFailed;
     final Timer forwardLatency;
     final Counter truncated;
     final Counter malformed;
-    final Counter cacheHits;
-    final Counter cacheMisses;
+    final LongAdder cacheHits = new LongAdder();
+    final LongAdder cacheMisses = new LongAdder();
     final Counter errors;
     final Counter rateLimitedUdp;
     final Counter rateLimitedTcp;
@@ -45,8 +49,8 @@ final class DnsMetrics {
                 .register(registry);
         malformed = Counter.builder("weft.dns.malformed").description("packets answered FORMERR or dropped")
                 .register(registry);
-        cacheHits = Counter.builder("weft.dns.cache.hits").register(registry);
-        cacheMisses = Counter.builder("weft.dns.cache.misses").register(registry);
+        FunctionCounter.builder("weft.dns.cache.hits", cacheHits, LongAdder::sum).register(registry);
+        FunctionCounter.builder("weft.dns.cache.misses", cacheMisses, LongAdder::sum).register(registry);
         errors = Counter.builder("weft.dns.errors").description("queries that failed inside the server (SERVFAIL)")
                 .register(registry);
         rateLimitedUdp = Counter.builder("weft.dns.rate.limited")
@@ -72,15 +76,23 @@ final class DnsMetrics {
             }
         }
         int index = slot * RCODES + (rcode & (RCODES - 1));
-        Counter c = queries[index];
+        LongAdder c = queries[index];
         if (c == null) {
-            // Racy by design: registering twice returns the same counter.
-            c = Counter.builder("weft.dns.queries").description("queries answered, by qtype and rcode")
-                    .tag("qtype", slot == TYPES.length ? "other" : Type.string(qtype))
-                    .tag("rcode", Rcode.string(rcode)).register(registry);
-            queries[index] = c;
+            c = register(index, slot == TYPES.length ? "other" : Type.string(qtype), Rcode.string(rcode));
         }
         c.increment();
+    }
+
+    private synchronized LongAdder register(int index, String qtype, String rcode) {
+        LongAdder c = queries[index];
+        if (c == null) {
+            c = new LongAdder();
+            FunctionCounter.builder("weft.dns.queries", c, LongAdder::sum)
+                    .description("queries answered, by qtype and rcode").tag("qtype", qtype).tag("rcode", rcode)
+                    .register(registry);
+            queries[index] = c;
+        }
+        return c;
     }
 
     void forwarded(boolean ok, long nanos) {

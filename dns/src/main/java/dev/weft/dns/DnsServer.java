@@ -36,6 +36,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,12 +103,18 @@ public final class DnsServer implements AutoCloseable {
 
     /**
      * One plain JDK UDP socket served by its own thread ({@link DnsConfig#blockingUdp()}): receive into one
-     * reused buffer, answer, send. Closing the socket ends the thread.
+     * reused buffer, answer into another, send. Closing the socket ends the thread.
+     *
+     * <p>The loop is meant to run well as C1 code (client agents run without C2): it allocates nothing of its
+     * own per query (the JDK allocates the sender's address), and answers sent at once skip Netty's pooled
+     * allocator and reference counts. Only a forwarded query binds a reply to its sender.
      */
-    private final class BlockingUdp implements Runnable {
+    private final class BlockingUdp implements Runnable, QueryProcessor.Reply {
         private final DatagramChannel socket;
         private final EventLoop loop;
         private final Thread thread;
+        /** The sender of the packet being answered ({@link #keep()} binds a forwarded query's reply to it). */
+        private InetSocketAddress sender;
 
         BlockingUdp(InetSocketAddress bound, int n) throws IOException {
             socket = DatagramChannel.open(bound.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6
@@ -123,20 +130,22 @@ public final class DnsServer implements AutoCloseable {
                 throw e;
             }
             loop = group.next(); // where forwarded queries complete
-            thread = new Thread(this, "weft-dns-udp-" + bound.getPort() + "-" + n);
+            // A FastThreadLocalThread: Netty's and the query scratch's thread locals are an array index here.
+            thread = new FastThreadLocalThread(this, "weft-dns-udp-" + bound.getPort() + "-" + n);
             thread.setDaemon(true);
             thread.start();
         }
 
         @Override
         public void run() {
-            ByteBuffer buf = ByteBuffer.allocateDirect(MAX_QUERY_DATAGRAM);
-            ByteBuf in = Unpooled.wrappedBuffer(buf);
+            ByteBuffer inBuffer = ByteBuffer.allocateDirect(MAX_QUERY_DATAGRAM);
+            ByteBuf in = Unpooled.wrappedBuffer(inBuffer);
+            ByteBuffer outBuffer = ByteBuffer.allocateDirect(DnsLimits.EDNS_PAYLOAD);
+            ByteBuf out = Unpooled.wrappedBuffer(outBuffer);
             while (socket.isOpen()) {
-                InetSocketAddress sender;
                 try {
-                    buf.clear();
-                    sender = (InetSocketAddress) socket.receive(buf);
+                    inBuffer.clear();
+                    sender = (InetSocketAddress) socket.receive(inBuffer);
                 } catch (ClosedChannelException e) {
                     return;
                 } catch (IOException e) {
@@ -144,7 +153,19 @@ public final class DnsServer implements AutoCloseable {
                     continue;
                 }
                 try {
-                    answer(in, buf.position(), sender);
+                    int length = inBuffer.position();
+                    if (!admitUdp(length, sender)) {
+                        continue;
+                    }
+                    in.setIndex(0, length); // handle reads the query before it returns; a forwarded one keeps a copy
+                    ByteBuf answer = processor.handle(in, false, PooledByteBufAllocator.DEFAULT, out, loop, this);
+                    if (answer != null) {
+                        outBuffer.limit(answer.writerIndex()).position(0);
+                        socket.send(outBuffer, sender);
+                        outBuffer.clear();
+                    }
+                } catch (IOException e) {
+                    log.debug("DNS UDP send to {}: {}", sender, e.toString());
                 } catch (RuntimeException e) {
                     metrics.errors.increment();
                     log.warn("DNS UDP query from {} failed", sender, e);
@@ -152,25 +173,26 @@ public final class DnsServer implements AutoCloseable {
             }
         }
 
-        private void answer(ByteBuf in, int length, InetSocketAddress sender) {
-            if (!admitUdp(length, sender)) {
-                return;
-            }
-            in.setIndex(0, length); // handle reads the query before it returns; a forwarded one keeps a copy
-            ByteBuf out = processor.handle(in, false, PooledByteBufAllocator.DEFAULT, loop,
-                    later -> send(later, sender));
-            if (out != null) {
-                send(out, sender);
-            }
+        /** Not called: every reply that is kept is bound to its sender first ({@link #keep()}). */
+        @Override
+        public void send(ByteBuf response) {
+            send(response, sender);
         }
 
-        private void send(ByteBuf out, InetSocketAddress to) {
+        @Override
+        public QueryProcessor.Reply keep() {
+            InetSocketAddress to = sender;
+            return response -> send(response, to);
+        }
+
+        /** Sends a response computed later (from another thread) and releases it. */
+        private void send(ByteBuf response, InetSocketAddress to) {
             try {
-                socket.send(out.nioBuffer(), to);
+                socket.send(response.nioBuffer(), to);
             } catch (IOException e) {
                 log.debug("DNS UDP send to {}: {}", to, e.toString());
             } finally {
-                out.release();
+                response.release();
             }
         }
 

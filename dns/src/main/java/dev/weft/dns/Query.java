@@ -1,6 +1,7 @@
 package dev.weft.dns;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import java.util.Arrays;
 
@@ -14,7 +15,13 @@ import java.util.Arrays;
  * the call (forwarding, cache entries) takes a {@link #copy()} or {@link CacheKey#copy()}.
  */
 final class Query {
-    private static final ThreadLocal<Query> SCRATCH = ThreadLocal.withInitial(Query::new);
+    /** Netty's thread local: an array index on event loops and the blocking UDP threads (FastThreadLocalThreads). */
+    private static final FastThreadLocal<Query> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Query initialValue() {
+            return new Query();
+        }
+    };
 
     enum Status {
         OK,

@@ -32,6 +32,14 @@ final class QueryProcessor {
     /** Sends a response computed later (forwarding). */
     interface Reply {
         void send(ByteBuf response);
+
+        /**
+         * The reply to keep for an answer that comes later. A reply that stands for "the sender of the packet
+         * being handled" (reused per packet) returns one bound to that sender; by default a reply is itself.
+         */
+        default Reply keep() {
+            return this;
+        }
     }
 
     private record Computed(long index, Answer answer) {
@@ -60,6 +68,15 @@ final class QueryProcessor {
      * {@code loop}).
      */
     ByteBuf handle(ByteBuf in, boolean tcp, ByteBufAllocator alloc, EventLoop loop, Reply later) {
+        return handle(in, tcp, alloc, null, loop, later);
+    }
+
+    /**
+     * As {@link #handle(ByteBuf, boolean, ByteBufAllocator, EventLoop, Reply)}, but a response sent now is
+     * written into {@code reuse} (cleared first; it must hold {@link DnsLimits#EDNS_PAYLOAD} bytes) and that
+     * buffer is returned: the caller sends it and keeps it. Answers that come later still use {@code alloc}.
+     */
+    ByteBuf handle(ByteBuf in, boolean tcp, ByteBufAllocator alloc, ByteBuf reuse, EventLoop loop, Reply later) {
         Query q = Query.decode(in, tcp);
         try {
             switch (q.status) {
@@ -68,19 +85,23 @@ final class QueryProcessor {
                     return null;
                 case FORMERR:
                     metrics.malformed.increment();
-                    return headerOnly(alloc, q, Rcode.FORMERR);
+                    return headerOnly(buffer(alloc, reuse, 12), q, Rcode.FORMERR);
                 case NOTIMP:
-                    return headerOnly(alloc, q, Rcode.NOTIMP);
+                    return headerOnly(buffer(alloc, reuse, 12), q, Rcode.NOTIMP);
                 case BADVERS:
-                    return badVersion(alloc, q, in);
+                    return badVersion(alloc, reuse, q, in);
                 default:
-                    return answer(q, in, alloc, loop, later);
+                    return answer(q, in, alloc, reuse, loop, later);
             }
         } catch (IOException | RuntimeException e) {
             metrics.errors.increment();
             log.warn("DNS query failed (answered SERVFAIL): {}", e.toString());
-            return headerOnly(alloc, q, Rcode.SERVFAIL);
+            return headerOnly(buffer(alloc, reuse, 12), q, Rcode.SERVFAIL);
         }
+    }
+
+    private static ByteBuf buffer(ByteBufAllocator alloc, ByteBuf reuse, int size) {
+        return reuse != null ? reuse.clear() : alloc.ioBuffer(size);
     }
 
     /**
@@ -89,10 +110,11 @@ final class QueryProcessor {
      */
     ByteBuf refuse(ByteBuf in, ByteBufAllocator alloc) {
         Query q = Query.decode(in, true);
-        return q.status == Query.Status.DROP ? null : headerOnly(alloc, q, Rcode.REFUSED);
+        return q.status == Query.Status.DROP ? null : headerOnly(alloc.ioBuffer(12), q, Rcode.REFUSED);
     }
 
-    private ByteBuf answer(Query q, ByteBuf in, ByteBufAllocator alloc, EventLoop loop, Reply later)
+    private ByteBuf answer(Query q, ByteBuf in, ByteBufAllocator alloc, ByteBuf reuse, EventLoop loop,
+                           Reply later)
             throws IOException {
         Random random = ThreadLocalRandom.current();
         long index = reader.catalogIndex();
@@ -100,7 +122,7 @@ final class QueryProcessor {
         CachedResponse cached = cache.get(index, key);
         if (cached != null) {
             metrics.cacheHits.increment();
-            return respond(alloc, cached.pick(random), q, in, cached.rcode());
+            return respond(alloc, reuse, cached.pick(random), q, in, cached.rcode());
         }
         metrics.cacheMisses.increment();
         Name qname = new Name(q.qnameLower);
@@ -112,7 +134,7 @@ final class QueryProcessor {
         boolean cacheable = true;
         if (answer.kind() == Answer.Kind.OUTSIDE) {
             if (recursors != null && q.rd()) {
-                forward(q.copy(), in, loop, later);
+                forward(q.copy(), in, loop, later.keep());
                 return null;
             }
             cacheable = recursors == null;
@@ -124,7 +146,7 @@ final class QueryProcessor {
         if (cacheable) {
             cache.put(computed.index(), key.copy(), rendered);
         }
-        return respond(alloc, rendered.pick(random), q, in, answer.rcode());
+        return respond(alloc, reuse, rendered.pick(random), q, in, answer.rcode());
     }
 
     private void forward(Query q, ByteBuf in, EventLoop loop, Reply later) throws IOException {
@@ -140,12 +162,12 @@ final class QueryProcessor {
             try {
                 byte[] wire = WireRenderer.render(question, answer, answer.items(), true, q.edns, q.dnssecOk,
                         q.limit());
-                later.send(respond(ByteBufAllocator.DEFAULT, wire, q, null, answer.rcode()));
+                later.send(respond(ByteBufAllocator.DEFAULT, null, wire, q, null, answer.rcode()));
             } catch (RuntimeException e) {
                 // Never leave the client waiting: answer SERVFAIL, and log what went wrong.
                 metrics.errors.increment();
                 log.warn("rendering a forwarded answer for {} failed (answered SERVFAIL)", question.getName(), e);
-                later.send(headerOnly(ByteBufAllocator.DEFAULT, q, Rcode.SERVFAIL));
+                later.send(headerOnly(ByteBufAllocator.DEFAULT.ioBuffer(12), q, Rcode.SERVFAIL));
             }
         });
     }
@@ -169,8 +191,8 @@ final class QueryProcessor {
      * Copies rendered bytes and patches the query's ID, RD and CD bits and (when {@code in} is given) the
      * question name as the client spelled it, which also spells every compressed owner name that points to it.
      */
-    private ByteBuf respond(ByteBufAllocator alloc, byte[] wire, Query q, ByteBuf in, int rcode) {
-        ByteBuf out = alloc.ioBuffer(wire.length);
+    private ByteBuf respond(ByteBufAllocator alloc, ByteBuf reuse, byte[] wire, Query q, ByteBuf in, int rcode) {
+        ByteBuf out = buffer(alloc, reuse, wire.length);
         out.writeBytes(wire);
         out.setShort(0, q.id);
         out.setByte(2, (wire[2] & ~0x01) | ((q.flags >> 8) & 0x01));
@@ -185,9 +207,11 @@ final class QueryProcessor {
         return out;
     }
 
-    /** A response without any section (ID, opcode and RD copied), for queries we cannot or will not parse. */
-    private ByteBuf headerOnly(ByteBufAllocator alloc, Query q, int rcode) {
-        ByteBuf out = alloc.ioBuffer(12);
+    /**
+     * A response without any section (ID, opcode and RD copied), for queries we cannot or will not parse,
+     * written into {@code out}.
+     */
+    private ByteBuf headerOnly(ByteBuf out, Query q, int rcode) {
         int flags = Query.FLAG_QR | (q.opcode << 11) | (q.flags & Query.FLAG_RD) | (rcode & 0xF);
         if (recursionAvailable) {
             flags |= 0x0080;
@@ -197,11 +221,11 @@ final class QueryProcessor {
         return out;
     }
 
-    private ByteBuf badVersion(ByteBufAllocator alloc, Query q, ByteBuf in) throws IOException {
+    private ByteBuf badVersion(ByteBufAllocator alloc, ByteBuf reuse, Query q, ByteBuf in) throws IOException {
         Record question = Record.newRecord(new Name(q.qnameLower), q.qtype, q.qclass);
         Answer answer = new Answer(Answer.Kind.LOCAL, Rcode.BADVERS, false, List.of(), false, List.of(), List.of());
         byte[] wire = WireRenderer.render(question, answer, List.of(), recursionAvailable, true, q.dnssecOk,
                 q.limit());
-        return respond(alloc, wire, q, in, Rcode.BADVERS);
+        return respond(alloc, reuse, wire, q, in, Rcode.BADVERS);
     }
 }

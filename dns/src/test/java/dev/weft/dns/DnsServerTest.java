@@ -260,11 +260,11 @@ class DnsServerTest {
         }
         Queries.query(s.udpAddress(), "nosuch.service.weft", Type.A);
         assertEquals(3.0, registry.get("weft.dns.queries").tag("qtype", "A").tag("rcode", "NOERROR")
-                .counter().count());
+                .functionCounter().count());
         assertEquals(1.0, registry.get("weft.dns.queries").tag("qtype", "A").tag("rcode", "NXDOMAIN")
-                .counter().count());
-        assertEquals(2.0, registry.get("weft.dns.cache.hits").counter().count());
-        assertEquals(2.0, registry.get("weft.dns.cache.misses").counter().count());
+                .functionCounter().count());
+        assertEquals(2.0, registry.get("weft.dns.cache.hits").functionCounter().count());
+        assertEquals(2.0, registry.get("weft.dns.cache.misses").functionCounter().count());
         assertEquals(2.0, registry.get("weft.dns.cache.size").gauge().value());
     }
 
@@ -287,7 +287,7 @@ class DnsServerTest {
         assertTrue(registry.get("weft.dns.cache.size").gauge().value() < 600);
         assertEquals(2, answers(s, "web.service.weft", Type.A).size());
         assertEquals(2, answers(s, "web.service.weft", Type.A).size());
-        assertTrue(registry.get("weft.dns.cache.hits").counter().count() >= 1, "cached answers still hit");
+        assertTrue(registry.get("weft.dns.cache.hits").functionCounter().count() >= 1, "cached answers still hit");
     }
 
     @Test
