@@ -10,7 +10,8 @@
 #   TRIALS              propagation trials (default 200)
 #   BENCH_WARMUP_TRIALS propagation trials before them, not reported (default 100: the servers' feed path is
 #                       still being compiled by C2 during the first hundred writes; 10 gives the cold figure)
-#   BENCH_DNS_ROUNDS    dnsperf rounds, server and client alternating; the median of each is compared (default 3)
+#   BENCH_DNS_ROUNDS    dnsperf rounds, server and client alternating; the median of each is compared (default 5;
+#                       with 3, one run's rounds ranged from 0.91 to 0.98x, so one slow round moved the median)
 #   BENCH_SECONDS       seconds per measured dnsperf run (default 15; 5 s of warm-up per agent before)
 #   BENCH_DNS_RATE      queries/s of the fixed-rate DNS rounds, whose agent CPU per query is compared (default 15000)
 #   BENCH_CPU_SECONDS   seconds of each server CPU sample, idle and under writes (default 30)
@@ -32,7 +33,7 @@ NCLIENTS="${CLIENTS:-50}"
 NSVC="${SERVICES:-10000}"
 NTRIALS="${TRIALS:-200}"
 NWARM="${BENCH_WARMUP_TRIALS:-100}"
-DNS_ROUNDS="${BENCH_DNS_ROUNDS:-3}"
+DNS_ROUNDS="${BENCH_DNS_ROUNDS:-5}"
 SECS="${BENCH_SECONDS:-15}"
 DNS_RATE="${BENCH_DNS_RATE:-15000}"
 WARMUP=5
