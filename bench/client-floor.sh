@@ -41,13 +41,14 @@ declare -A RSS
 for ((r = 1; r <= ROUNDS; r++)); do
     for i in "${!VARIANTS[@]}"; do
         v="${VARIANTS[$i]}"
+        out="$WORK/out-$r-$i.txt" # one file per run: a background start may open it after the first check below
         "$JAVA" "${OPTS[@]}" -Xlog:class+load:file="$WORK/classes-$i.txt" -cp "$JAR:$WORK/classes" Floor "$v" "$PORT" \
-            >"$WORK/out-$i.txt" 2>&1 &
+            >"$out" 2>&1 &
         pid=$!
         PIDS+=("$pid")
         deadline=$((SECONDS + 60))
-        until grep -q ready "$WORK/out-$i.txt"; do
-            kill -0 "$pid" 2>/dev/null || die "$v exited: $(tail -3 "$WORK/out-$i.txt")"
+        until grep -qs ready "$out"; do
+            kill -0 "$pid" 2>/dev/null || die "$v exited: $(tail -3 "$out")"
             [ "$SECONDS" -lt "$deadline" ] || die "$v not ready after 60 s"
             sleep 0.2
         done

@@ -69,8 +69,8 @@ final class ProbeClient implements AutoCloseable {
 
     /**
      * The TLS context of HTTPS checks, built when the first one runs: the JDK's trust store and TLS stack are
-     * about 500 classes and 1-2 MiB of certificates that an agent without HTTPS checks never needs (a client
-     * agent's memory budget is 64 MiB).
+     * about 500 classes and 1-2 MiB of certificates that an agent without HTTPS checks never needs (client agents
+     * run in a small JVM).
      */
     private synchronized SslContext context(boolean skipVerify) {
         try {
