@@ -159,10 +159,12 @@ public final class DnsServer implements AutoCloseable {
                     }
                     in.setIndex(0, length); // handle reads the query before it returns; a forwarded one keeps a copy
                     ByteBuf answer = processor.handle(in, false, PooledByteBufAllocator.DEFAULT, out, loop, this);
-                    if (answer != null) {
+                    if (answer == out) {
                         outBuffer.limit(answer.writerIndex()).position(0);
                         socket.send(outBuffer, sender);
                         outBuffer.clear();
+                    } else if (answer != null) { // not written into out: a buffer of its own, released once sent
+                        send(answer, sender);
                     }
                 } catch (IOException e) {
                     log.debug("DNS UDP send to {}: {}", sender, e.toString());
