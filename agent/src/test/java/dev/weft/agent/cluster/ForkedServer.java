@@ -24,6 +24,7 @@ final class ForkedServer implements AutoCloseable {
     final Path dataDir;
     final Path log;
     private final List<String> args;
+    private List<String> jvmArgs;
     private Process process;
 
     ForkedServer(String name, int httpPort, int raftPort, int dnsPort, Path dataDir, Path log, List<String> args) {
@@ -34,6 +35,12 @@ final class ForkedServer implements AutoCloseable {
         this.dataDir = dataDir;
         this.log = log;
         this.args = List.copyOf(args);
+    }
+
+    /** JVM options instead of the IT default ({@code weft.it.jvmArgs}), e.g. a client agent's. */
+    ForkedServer jvmArgs(List<String> options) {
+        this.jvmArgs = List.copyOf(options);
+        return this;
     }
 
     /** The Raft address that {@code /v1/status/leader} reports for this server. */
@@ -49,7 +56,7 @@ final class ForkedServer implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Small, cheap JVMs: four of them (three servers and the test) share two cores.
-        cmd.addAll(List.of(System.getProperty("weft.it.jvmArgs",
+        cmd.addAll(jvmArgs != null ? jvmArgs : List.of(System.getProperty("weft.it.jvmArgs",
                 "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1").trim().split("\\s+")));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
