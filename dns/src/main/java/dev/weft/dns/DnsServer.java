@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -158,13 +157,11 @@ public final class DnsServer implements AutoCloseable {
                         continue;
                     }
                     in.setIndex(0, length); // handle reads the query before it returns; a forwarded one keeps a copy
-                    ByteBuf answer = processor.handle(in, false, PooledByteBufAllocator.DEFAULT, out, loop, this);
-                    if (answer == out) {
-                        outBuffer.limit(answer.writerIndex()).position(0);
+                    // null: dropped, or forwarded (the answer comes later through keep()); else out
+                    if (processor.handleUdpInto(out, in, loop, this) != null) {
+                        // outBuffer's position and limit are its own (the ByteBuf wraps a slice of it)
+                        outBuffer.limit(out.writerIndex()).position(0);
                         socket.send(outBuffer, sender);
-                        outBuffer.clear();
-                    } else if (answer != null) { // not written into out: a buffer of its own, released once sent
-                        send(answer, sender);
                     }
                 } catch (IOException e) {
                     log.debug("DNS UDP send to {}: {}", sender, e.toString());
@@ -175,7 +172,7 @@ public final class DnsServer implements AutoCloseable {
             }
         }
 
-        /** Not called: every reply that is kept is bound to its sender first ({@link #keep()}). */
+        /** Sends to the sender of the packet being handled (a reply that outlives it is bound by {@link #keep()}). */
         @Override
         public void send(ByteBuf response) {
             send(response, sender);

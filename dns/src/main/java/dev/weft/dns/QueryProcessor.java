@@ -72,11 +72,18 @@ final class QueryProcessor {
     }
 
     /**
-     * As {@link #handle(ByteBuf, boolean, ByteBufAllocator, EventLoop, Reply)}, but a response sent now is
-     * written into {@code reuse} (cleared first; it must hold {@link DnsLimits#EDNS_PAYLOAD} bytes) and that
-     * buffer is returned: the caller sends it and keeps it. Answers that come later still use {@code alloc}.
+     * As {@link #handle(ByteBuf, boolean, ByteBufAllocator, EventLoop, Reply)} for a UDP query, but a response
+     * sent now is written into {@code reuse} (cleared first; it must hold {@link DnsLimits#EDNS_PAYLOAD} bytes),
+     * and that buffer is returned: the caller sends it and keeps it. A forwarded query's answer still comes
+     * through {@code later}, in a buffer of its own.
      */
-    ByteBuf handle(ByteBuf in, boolean tcp, ByteBufAllocator alloc, ByteBuf reuse, EventLoop loop, Reply later) {
+    ByteBuf handleUdpInto(ByteBuf reuse, ByteBuf in, EventLoop loop, Reply later) {
+        return handle(in, false, null, reuse, loop, later);
+    }
+
+    /** Responses sent now go into {@code reuse} when it is given, else into a buffer from {@code alloc}. */
+    private ByteBuf handle(ByteBuf in, boolean tcp, ByteBufAllocator alloc, ByteBuf reuse, EventLoop loop,
+                           Reply later) {
         Query q = Query.decode(in, tcp);
         try {
             switch (q.status) {
